@@ -1,0 +1,202 @@
+"""The encoding schema both parties share, and the column layout of encoded files.
+
+An encoded record (a submission, or one register row = one person at one address) is a set of
+fixed-width columns:
+
+* one Bloom filter per :class:`BloomField`, ``fixed_size_binary(bits // 8)``, column
+  ``bf_<field>``; an all-zero filter means the field was missing;
+* one token column per :class:`TokenType`, ``fixed_size_binary(8 * slots)``, column
+  ``tok_<type>``: ``slots`` little-endian uint64 keyed tokens; the value 0 is reserved for an
+  empty slot (a token that hashes to 0 is stored as 1), so a missing value is an explicit 0, never
+  the hash of an empty string;
+* ``missing``: uint16 bit mask, bit ``i`` set when the ``i``-th :class:`BloomField` was missing.
+
+The schema is versioned and travels in the Parquet file metadata (key ``xverify.schema``) with
+the key fingerprint (``xverify.key_fingerprint``) and library version (``xverify.version``).
+A custodian refuses a file whose schema or fingerprint differs from its own.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from ..errors import SchemaError
+
+SCHEMA_VERSION = 1
+META_SCHEMA = b"xverify.schema"
+META_FINGERPRINT = b"xverify.key_fingerprint"
+META_VERSION = b"xverify.version"
+META_KIND = b"xverify.kind"
+
+
+class BloomField(StrEnum):
+    """Fields encoded as Bloom filters of q-grams, compared by Dice coefficient."""
+
+    GIVEN = "given"  # all given-name components
+    MIDDLE = "middle"
+    SURNAME = "surname"  # all surname components, particles included
+    STREET = "street"  # street number, directionals, name, type (unit excluded)
+    PLACE = "place"  # city and ZIP5
+
+
+class TokenType(StrEnum):
+    """Keyed exact tokens: blocking keys and exact-agreement evidence."""
+
+    SURNAME = "surname"  # each surname component
+    SURNAME_PHONETIC = "surname_phonetic"  # a phonetic code per surname component
+    GIVEN = "given"  # each given-name component
+    GIVEN_CANONICAL = "given_canonical"  # canonical given name(s) from nickname tables
+    GIVEN_PHONETIC = "given_phonetic"  # phonetic code of the first given name
+    MIDDLE_INITIAL = "middle_initial"
+    SUFFIX = "suffix"  # JR, SR, II, III...
+    STREET_NUMBER_ZIP = "street_number_zip"  # house number + ZIP5
+    STREET_ZIP = "street_zip"  # full normalized street line + ZIP5 (no unit)
+    UNIT = "unit"  # unit number (designator-free) + ZIP5
+    ZIP5 = "zip5"
+    BIRTH_DATE = "birth_date"
+    TIN = "tin"
+
+
+DEFAULT_SLOTS: MappingProxyType[TokenType, int] = MappingProxyType(
+    {
+        TokenType.SURNAME: 4,
+        TokenType.SURNAME_PHONETIC: 4,
+        TokenType.GIVEN: 3,
+        TokenType.GIVEN_CANONICAL: 2,
+        TokenType.GIVEN_PHONETIC: 1,
+        TokenType.MIDDLE_INITIAL: 1,
+        TokenType.SUFFIX: 1,
+        TokenType.STREET_NUMBER_ZIP: 1,
+        TokenType.STREET_ZIP: 1,
+        TokenType.UNIT: 1,
+        TokenType.ZIP5: 1,
+        TokenType.BIRTH_DATE: 1,
+        TokenType.TIN: 1,
+    }
+)
+
+DEFAULT_BITS: MappingProxyType[BloomField, int] = MappingProxyType(
+    {
+        BloomField.GIVEN: 512,
+        BloomField.MIDDLE: 256,
+        BloomField.SURNAME: 512,
+        BloomField.STREET: 512,
+        BloomField.PLACE: 256,
+    }
+)
+
+
+@dataclass(frozen=True)
+class BloomSpec:
+    """Length, q-gram size and hash count of one field's filter."""
+
+    bits: int
+    q: int = 2
+    k: int = 20
+
+    def __post_init__(self) -> None:
+        if self.bits <= 0 or self.bits % 64:
+            raise SchemaError("Bloom filter length must be a positive multiple of 64 bits")
+        if not 1 <= self.q <= 4:
+            raise SchemaError("q-gram size must be between 1 and 4")
+        if not 1 <= self.k <= 64:
+            raise SchemaError("hash count k must be between 1 and 64")
+
+
+def _default_blooms() -> dict[BloomField, BloomSpec]:
+    return {f: BloomSpec(bits=b) for f, b in DEFAULT_BITS.items()}
+
+
+@dataclass(frozen=True)
+class EncodingSchema:
+    """Versioned description of an encoding: both parties must hold an equal one."""
+
+    version: int = SCHEMA_VERSION
+    blooms: dict[BloomField, BloomSpec] = field(default_factory=_default_blooms)
+    slots: dict[TokenType, int] = field(default_factory=lambda: dict(DEFAULT_SLOTS))
+    token_bytes: int = 8
+
+    def __post_init__(self) -> None:
+        if self.version != SCHEMA_VERSION:
+            raise SchemaError(
+                f"encoding schema version {self.version} is not supported "
+                f"(this xverify reads version {SCHEMA_VERSION})"
+            )
+        if set(self.blooms) != set(BloomField):
+            raise SchemaError("encoding schema must define a Bloom filter for every field")
+        if set(self.slots) != set(TokenType) or any(n < 1 for n in self.slots.values()):
+            raise SchemaError("encoding schema must give every token type at least one slot")
+        if self.token_bytes != 8:
+            raise SchemaError("tokens are 8 bytes in schema version 1")
+
+    # -- columns -----------------------------------------------------------------------------
+    @staticmethod
+    def bloom_column(f: BloomField) -> str:
+        return f"bf_{f.value}"
+
+    @staticmethod
+    def token_column(t: TokenType) -> str:
+        return f"tok_{t.value}"
+
+    def arrow_fields(self) -> list[pa.Field]:
+        """The encoded columns, in file order (request metadata columns come before them)."""
+        cols = [
+            pa.field(self.bloom_column(f), pa.binary(s.bits // 8)) for f, s in self.blooms.items()
+        ]
+        cols += [pa.field(self.token_column(t), pa.binary(8 * n)) for t, n in self.slots.items()]
+        cols.append(pa.field("missing", pa.uint16()))
+        return cols
+
+    # -- (de)serialisation -------------------------------------------------------------------
+    def to_json(self) -> str:
+        d: dict[str, Any] = asdict(self)
+        d["blooms"] = {f.value: asdict(s) for f, s in self.blooms.items()}
+        d["slots"] = {t.value: n for t, n in self.slots.items()}
+        return json.dumps(d, sort_keys=True, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> EncodingSchema:
+        try:
+            d = json.loads(text)
+            blooms = {BloomField(k): BloomSpec(**v) for k, v in d["blooms"].items()}
+            slots = {TokenType(k): int(v) for k, v in d["slots"].items()}
+            return cls(
+                version=int(d["version"]),
+                blooms=blooms,
+                slots=slots,
+                token_bytes=int(d["token_bytes"]),
+            )
+        except SchemaError:
+            raise
+        except (ValueError, KeyError, TypeError) as exc:
+            raise SchemaError(f"malformed encoding schema ({type(exc).__name__})") from None
+
+
+def filter_words(table: pa.Table | pa.RecordBatch, f: BloomField) -> np.ndarray:
+    """Bloom filter column as a zero-copy ``(rows, bits // 64)`` uint64 array."""
+    return _fixed_width_view(table, EncodingSchema.bloom_column(f))
+
+
+def token_slots(table: pa.Table | pa.RecordBatch, t: TokenType) -> np.ndarray:
+    """Token column as a ``(rows, slots)`` uint64 array; 0 marks an empty slot."""
+    return _fixed_width_view(table, EncodingSchema.token_column(t))
+
+
+def _fixed_width_view(table: pa.Table | pa.RecordBatch, name: str) -> np.ndarray:
+    col = table.column(name)
+    if isinstance(col, pa.ChunkedArray):
+        col = col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
+    width = col.type.byte_width
+    if col.null_count:
+        raise SchemaError(f"column {name!r} has nulls; encoded columns are never null")
+    buf = col.buffers()[1]
+    raw = np.frombuffer(buf, dtype=np.uint8, count=(col.offset + len(col)) * width)
+    raw = raw[col.offset * width :]
+    return raw.view("<u8").reshape(len(col), width // 8)

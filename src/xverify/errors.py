@@ -1,0 +1,69 @@
+"""One error hierarchy for the whole package.
+
+Messages name the file, row and field at fault, never the value: a value may be a person's
+name or address, and errors end up in logs and terminals.
+"""
+
+from __future__ import annotations
+
+
+class XVerifyError(Exception):
+    """Base class of every error xverify raises on purpose."""
+
+
+class ConfigError(XVerifyError):
+    """A configuration or command-line argument is invalid."""
+
+
+class SecretError(XVerifyError):
+    """A linkage secret is missing, too short, low-entropy, or does not match a file."""
+
+
+class SchemaError(XVerifyError):
+    """An encoding schema is invalid or two parties' schemas disagree."""
+
+
+class InputError(XVerifyError):
+    """An input file is missing, malformed or breaks its data contract.
+
+    Build it with :meth:`at` so the message names the place and never the value.
+    """
+
+    @classmethod
+    def at(
+        cls,
+        problem: str,
+        *,
+        file: str | None = None,
+        row: int | None = None,
+        column: str | None = None,
+    ) -> InputError:
+        where = ", ".join(
+            part
+            for part in (
+                f"file {file}" if file is not None else "",
+                f"row {row}" if row is not None else "",
+                f"column {column!r}" if column is not None else "",
+            )
+            if part
+        )
+        return cls(f"{where}: {problem}" if where else problem)
+
+
+class OutputError(XVerifyError):
+    """An output cannot be written (exists without --force, unwritable location...)."""
+
+
+class AuditLogError(XVerifyError):
+    """The audit log is malformed or its hash chain is broken."""
+
+
+__all__ = [
+    "AuditLogError",
+    "ConfigError",
+    "InputError",
+    "OutputError",
+    "SchemaError",
+    "SecretError",
+    "XVerifyError",
+]

@@ -1,0 +1,30 @@
+"""The console script answers --help and --version and turns errors into exit codes."""
+
+import subprocess
+import sys
+
+import xverify
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "xverify", *args], capture_output=True, text=True, check=False
+    )
+
+
+def test_version() -> None:
+    out = run("--version")
+    assert out.returncode == 0
+    assert xverify.__version__ in out.stdout
+
+
+def test_help_lists_subcommands() -> None:
+    out = run("--help")
+    assert out.returncode == 0
+    for name in ("synth", "encode", "keygen", "match", "demo", "audit", "log"):
+        assert name in out.stdout
+
+
+def test_unknown_command_fails() -> None:
+    out = run("no-such-command")
+    assert out.returncode != 0
