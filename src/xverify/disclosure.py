@@ -1,0 +1,129 @@
+"""Identity-only disclosure: the one type that can leave the custodian.
+
+26 U.S.C. 6103(b)(6) defines *taxpayer identity* as name, mailing address and TIN; that is the
+whole allow-list, fixed here in code (:class:`IdentityField`). A deployment chooses a subset
+(default: name and address); nothing outside the list can be configured, because the response is
+built from :class:`Identity`, a frozen record with exactly these fields, into a fixed Arrow schema.
+Rows that are not VERIFIED carry nulls in every identity column, and the response has no score,
+candidate count or reason column: it is no oracle for probing the register.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, fields
+from enum import StrEnum
+
+import pandas as pd
+import pyarrow as pa
+
+from .errors import ConfigError
+from .outcomes import Outcome
+
+
+class IdentityField(StrEnum):
+    """The allow-list: the only groups of fields that can ever be disclosed."""
+
+    NAME = "name"  # first, middle, last, suffix as on the register
+    ADDRESS = (
+        "address"  # the mailing address on file for the latest year in the span, and that year
+    )
+    TIN = "tin"
+
+
+DEFAULT_FIELDS: frozenset[IdentityField] = frozenset({IdentityField.NAME, IdentityField.ADDRESS})
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """Taxpayer identity of one register person, as disclosed. Nothing else fits in it."""
+
+    first_name: str | None
+    middle_name: str | None
+    last_name: str | None
+    suffix: str | None
+    street: str | None
+    unit: str | None
+    city: str | None
+    state: str | None
+    zip: str | None
+    address_year: int | None
+    tin: str | None
+
+    def __repr__(self) -> str:  # identities are PII: never print them by accident
+        return "Identity(<redacted>)"
+
+
+_GROUPS: dict[IdentityField, tuple[str, ...]] = {
+    IdentityField.NAME: ("first_name", "middle_name", "last_name", "suffix"),
+    IdentityField.ADDRESS: ("street", "unit", "city", "state", "zip", "address_year"),
+    IdentityField.TIN: ("tin",),
+}
+IDENTITY_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(Identity))
+
+
+def parse_fields(names: Iterable[str]) -> frozenset[IdentityField]:
+    """Turn configured field names into the allow-list enum; anything else is an error."""
+    out = set()
+    for name in names:
+        try:
+            out.add(IdentityField(str(name).strip().lower()))
+        except ValueError:
+            allowed = ", ".join(f.value for f in IdentityField)
+            raise ConfigError(
+                f"field {name!r} cannot be disclosed; the allow-list is: {allowed}"
+            ) from None
+    if not out:
+        raise ConfigError("at least one identity field must be disclosed")
+    return frozenset(out)
+
+
+def response_schema(disclosed: frozenset[IdentityField]) -> pa.Schema:
+    """The response columns for a deployment's chosen fields, in a fixed order."""
+    cols = [pa.field("request_id", pa.string(), nullable=False), pa.field("outcome", pa.string())]
+    for group in IdentityField:
+        if group in disclosed:
+            for name in _GROUPS[group]:
+                typ = pa.int16() if name == "address_year" else pa.string()
+                cols.append(pa.field(name, typ))
+    return pa.schema(cols)
+
+
+@dataclass(frozen=True)
+class Response:
+    """What goes back to the requester: one row per request, identity for VERIFIED only."""
+
+    table: pa.Table
+
+    @classmethod
+    def build(
+        cls,
+        request_ids: Sequence[str],
+        outcomes: Sequence[Outcome],
+        identities: Sequence[Identity | None],
+        disclosed: frozenset[IdentityField] = DEFAULT_FIELDS,
+    ) -> Response:
+        """Assemble the response; an identity given for a non-VERIFIED request is an error."""
+        if not (len(request_ids) == len(outcomes) == len(identities)):
+            raise ValueError("request_ids, outcomes and identities must have equal length")
+        schema = response_schema(disclosed)
+        columns: dict[str, list[object]] = {name: [] for name in schema.names}
+        for rid, outcome, ident in zip(request_ids, outcomes, identities, strict=True):
+            outcome = Outcome(outcome)
+            if (ident is not None) != (outcome is Outcome.VERIFIED):
+                raise ValueError("identity must be given for VERIFIED requests and only for them")
+            columns["request_id"].append(rid)
+            columns["outcome"].append(outcome.value)
+            for name in schema.names[2:]:
+                columns[name].append(None if ident is None else getattr(ident, name))
+        return cls(pa.table(columns, schema=schema))
+
+    def __repr__(self) -> str:
+        return f"Response(rows={self.table.num_rows}, columns={self.table.column_names})"
+
+    def to_pandas(self) -> pd.DataFrame:
+        return self.table.to_pandas()
+
+    def fields_disclosed(self) -> list[str]:
+        """Names of the identity columns this response carries (for the audit log)."""
+        return self.table.column_names[2:]
