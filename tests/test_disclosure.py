@@ -1,0 +1,86 @@
+"""The response can carry allow-listed identity fields for VERIFIED requests, and nothing else."""
+
+from __future__ import annotations
+
+import pytest
+
+from xverify.disclosure import (
+    IDENTITY_COLUMNS,
+    Identity,
+    IdentityField,
+    Response,
+    parse_fields,
+    response_schema,
+)
+from xverify.errors import ConfigError
+from xverify.outcomes import Outcome
+
+ALICE = Identity(
+    "ALICE",
+    None,
+    "SMITH",
+    None,
+    "1 MAIN ST",
+    None,
+    "SPRINGFIELD",
+    "IL",
+    "62701",
+    2023,
+    "000-12-3456",
+)
+
+
+def test_identity_has_exactly_the_allow_listed_fields() -> None:
+    assert set(IDENTITY_COLUMNS) == {
+        "first_name", "middle_name", "last_name", "suffix",
+        "street", "unit", "city", "state", "zip", "address_year", "tin",
+    }  # fmt: skip
+    with pytest.raises(TypeError):
+        Identity(*([None] * 11), birth_date="1990-01-01")  # type: ignore[call-arg]
+    with pytest.raises(AttributeError):
+        ALICE.agi = 1  # type: ignore[attr-defined]
+
+
+def test_repr_never_shows_pii() -> None:
+    assert "ALICE" not in repr(ALICE) and "000-12" not in repr(ALICE)
+
+
+@pytest.mark.parametrize(
+    "name", ["birth_date", "agi", "wages", "bank_account", "filing_status", ""]
+)
+def test_only_allow_listed_fields_can_be_configured(name: str) -> None:
+    with pytest.raises(ConfigError):
+        parse_fields([name])
+
+
+def test_default_response_has_name_and_address_but_no_tin() -> None:
+    r = Response.build(["a", "b"], [Outcome.VERIFIED, Outcome.NO_MATCH], [ALICE, None])
+    assert "tin" not in r.table.column_names
+    rows = r.table.to_pylist()
+    assert rows[0]["last_name"] == "SMITH" and rows[0]["address_year"] == 2023
+    assert all(v is None for k, v in rows[1].items() if k not in ("request_id", "outcome"))
+
+
+def test_tin_only_when_configured() -> None:
+    fields = parse_fields(["name", "tin"])
+    r = Response.build(["a"], [Outcome.VERIFIED], [ALICE], fields)
+    assert r.table.column("tin").to_pylist() == ["000-12-3456"]
+    assert "street" not in r.table.column_names
+
+
+@pytest.mark.parametrize("outcome", [o for o in Outcome if o is not Outcome.VERIFIED])
+def test_identity_for_a_non_verified_request_is_refused(outcome: Outcome) -> None:
+    with pytest.raises(ValueError):
+        Response.build(["a"], [outcome], [ALICE])
+
+
+def test_verified_without_identity_is_refused() -> None:
+    with pytest.raises(ValueError):
+        Response.build(["a"], [Outcome.VERIFIED], [None])
+
+
+def test_response_has_no_score_or_candidate_columns() -> None:
+    schema = response_schema(frozenset(IdentityField))
+    assert not {"probability", "score", "n_candidates", "reason", "match_weight"} & set(
+        schema.names
+    )
