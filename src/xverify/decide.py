@@ -1,0 +1,173 @@
+"""Decision: one outcome per request from its scored candidate pairs (DESIGN.md section 4).
+
+Candidate pairs are (request, register row) where a register row is one person at one address,
+with the tax years it is on file for. Per request and candidate *person*:
+
+* ``full`` — best match weight over that person's rows whose address agrees **and** is on file
+  for a tax year inside the requested period;
+* ``any`` — best match weight over all that person's rows (any address, any year);
+* ``name`` — the name part of the weight.
+
+A request is VERIFIED about person P only when P's ``full`` probability clears the threshold, no
+other person's ``any`` probability does, and P's ``full`` weight beats every other person's
+``any`` weight by ``margin_bits``. Comparing against the others' *best* evidence, wherever their
+address is, is deliberately conservative: a twin or a Sr. at another address still blocks.
+Otherwise AMBIGUOUS when P passed but was not clear enough, NAME_ONLY when someone's name
+evidence reaches ``name_min_bits`` but no address in the period agrees, and NO_MATCH.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .config import MatchConfig
+from .outcomes import Outcome
+
+
+def probability(weight: np.ndarray) -> np.ndarray:
+    """Match probability from a match weight (log2 posterior odds, prior included)."""
+    return 1.0 / (1.0 + np.exp2(-np.asarray(weight, dtype=np.float64)))
+
+
+@dataclass(frozen=True)
+class Requests:
+    """What the decision needs to know about the submitted requests, row-aligned."""
+
+    request_id: np.ndarray  # str
+    accepted: np.ndarray  # bool
+    reason: np.ndarray  # str, reason code of rejected rows ('' when accepted)
+    span_mask: np.ndarray  # uint32: register years inside the requested period
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """Scored candidate pairs, one entry per (request, register row)."""
+
+    request: np.ndarray  # int64 row index into Requests
+    person: np.ndarray  # int64 person index into the register
+    years: np.ndarray  # uint32 years the register row's address is on file for
+    weight: np.ndarray  # float64 total match weight (prior included)
+    name_weight: np.ndarray  # float64 name part
+    address_agrees: np.ndarray  # bool: the address comparison is an agreement level
+    levels: np.ndarray  # int8 (pairs, comparisons)
+
+    def __len__(self) -> int:
+        return len(self.request)
+
+
+def decide(
+    requests: Requests,
+    candidates: Candidates,
+    tins: np.ndarray,
+    comparison_names: Sequence[str],
+    config: MatchConfig,
+    first_year: int,
+) -> pd.DataFrame:
+    """The decisions table (docs/formats.md), one row per request in input order."""
+    n = len(requests.request_id)
+    c = candidates
+    in_span = c.address_agrees & ((c.years & requests.span_mask[c.request]) != 0)
+    # -- per (request, person): best full / any weights and the pair that gave them
+    order = np.lexsort((-c.weight, c.person, c.request))
+    req, per = c.request[order], c.person[order]
+    head = np.ones(len(order), dtype=bool)
+    head[1:] = (req[1:] != req[:-1]) | (per[1:] != per[:-1])
+    group = np.cumsum(head) - 1
+    g_req, g_person = req[head], per[head]
+    g_any = c.weight[order][head]
+    g_any_pair = order[head]
+    g_name = np.full(len(g_req), -np.inf)
+    np.maximum.at(g_name, group, c.name_weight[order])
+    full_w = np.where(in_span[order], c.weight[order], -np.inf)
+    g_full = np.full(len(g_req), -np.inf)
+    np.maximum.at(g_full, group, full_w)
+    # the pair giving g_full: first in weight order among in-span agreeing pairs of the group
+    g_full_pair = np.full(len(g_req), -1, dtype=np.int64)
+    hit = np.flatnonzero(in_span[order])
+    first_hit = np.unique(group[hit], return_index=True)
+    g_full_pair[first_hit[0]] = order[hit[first_hit[1]]]
+
+    # -- per request: best person by full weight, runner-up by any weight
+    has_full = np.isfinite(g_full)
+    best_full = _argmax_per(g_req, np.where(has_full, g_full, -np.inf), g_person, n)
+    best_any = _argmax_per(g_req, g_any, g_person, n)
+    max_name = np.full(n, -np.inf)
+    np.maximum.at(max_name, g_req, g_name)
+
+    chosen = np.where(best_full >= 0, best_full, best_any)  # group index or -1
+    valid = chosen >= 0
+    chosen_w = np.full(n, np.nan)
+    chosen_w[valid] = np.where(best_full[valid] >= 0, g_full[chosen[valid]], g_any[chosen[valid]])
+    runner_w = _runner_up(g_req, g_any, chosen, n)
+    safe = np.maximum(chosen, 0)
+    pair = np.where(best_full >= 0, g_full_pair[safe], g_any_pair[safe]) if len(g_req) else safe
+
+    prob = probability(chosen_w)
+    runner_p = probability(runner_w)
+    margin = chosen_w - np.where(np.isnan(runner_w), -np.inf, runner_w)
+    passes = (best_full >= 0) & (prob >= config.threshold)
+    clear = passes & ~(runner_p >= config.threshold) & (margin >= config.margin_bits)
+
+    outcome = np.full(n, Outcome.NO_MATCH.value, dtype=object)
+    outcome[max_name >= config.name_min_bits] = Outcome.NAME_ONLY.value
+    outcome[passes & ~clear] = Outcome.AMBIGUOUS.value
+    outcome[clear] = Outcome.VERIFIED.value
+    rejected = ~requests.accepted
+    outcome[rejected] = Outcome.REJECTED.value
+
+    tin = np.full(n, None, dtype=object)
+    tin[valid] = tins[g_person[chosen[valid]]]
+    addr_ok = best_full >= 0
+    bits = np.zeros(n, dtype=np.uint32)
+    bits[addr_ok] = c.years[pair[addr_ok]] & requests.span_mask[addr_ok]
+    year = np.full(n, np.nan)
+    year[bits > 0] = first_year + np.floor(np.log2(bits[bits > 0].astype(np.float64)))
+    no_evidence = rejected | ~valid
+    out = pd.DataFrame(
+        {
+            "request_id": requests.request_id,
+            "outcome": outcome,
+            "reason": np.where(rejected, requests.reason, ""),
+            "tin": np.where(rejected, None, tin),
+            "probability": np.where(no_evidence, np.nan, prob),
+            "match_weight": np.where(no_evidence, np.nan, chosen_w),
+            "runner_up_probability": np.where(no_evidence, np.nan, runner_p),
+            "runner_up_match_weight": np.where(no_evidence, np.nan, runner_w),
+            "address_agrees": addr_ok & ~rejected,
+            "address_year": pd.array(np.where(rejected, np.nan, year), dtype="Int16"),
+            "n_candidates": np.where(rejected, 0, np.bincount(g_req, minlength=n)).astype(np.int32),
+        }
+    )
+    for j, name in enumerate(comparison_names):
+        level = np.full(n, -1, dtype=np.int8)
+        keep = valid & ~rejected
+        level[keep] = c.levels[pair[keep], j]
+        out[f"level_{name}"] = level
+    return out
+
+
+def _argmax_per(owner: np.ndarray, value: np.ndarray, tie: np.ndarray, n: int) -> np.ndarray:
+    """Per owner, the index of the entry with the largest finite value (ties: smallest tie key)."""
+    best = np.full(n, -1, dtype=np.int64)
+    finite = np.flatnonzero(np.isfinite(value))
+    if finite.size == 0:
+        return best
+    order = finite[np.lexsort((tie[finite], -value[finite], owner[finite]))]
+    first = np.ones(order.size, dtype=bool)
+    first[1:] = owner[order][1:] != owner[order][:-1]
+    best[owner[order[first]]] = order[first]
+    return best
+
+
+def _runner_up(owner: np.ndarray, value: np.ndarray, chosen: np.ndarray, n: int) -> np.ndarray:
+    """Per owner, the largest value among its entries other than ``chosen`` (NaN if none)."""
+    masked = value.copy()
+    masked[chosen[chosen >= 0]] = -np.inf
+    out = np.full(n, -np.inf)
+    np.maximum.at(out, owner, masked)
+    out[~np.isfinite(out)] = np.nan
+    return out
