@@ -1,0 +1,76 @@
+"""The auditor's side: overmatch metrics, threshold sweeps, policy replay and the HTML report.
+
+Typical use in a notebook::
+
+    from xverify import audit
+    d, t = audit.load_decisions("decisions.parquet"), audit.load_truth("truth.parquet")
+    m = audit.compute_metrics(d, t)
+    m.headline(); m.strata_frame()
+    curve = audit.sweep(d, t)
+    op = audit.certify(d, t, target_overmatch=1e-3, table=curve)
+
+Plots and the report need matplotlib (the ``report`` extra) and import it only when called.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .inputs import check_decisions, check_truth, load_decisions, load_truth
+from .intervals import Rate, fisher_greater, wilson
+from .metrics import AuditMetrics, LabelFreeEstimate, Stratum, compute_metrics, strata_tags
+from .policies import (
+    EVIDENCE_COLUMNS,
+    ExactPolicy,
+    NameZipPolicy,
+    Policy,
+    ReplayResult,
+    XVerifyPolicy,
+    check_evidence,
+    parse_policies,
+    replay,
+)
+from .thresholds import OperatingPoint, calibration_table, certify, sweep
+
+_REPORT = ("plot_calibration", "plot_threshold_curve", "render_report", "write_report")
+
+
+def __getattr__(name: str) -> Any:
+    if name in _REPORT:
+        from . import report
+
+        return getattr(report, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = [
+    "EVIDENCE_COLUMNS",
+    "AuditMetrics",
+    "ExactPolicy",
+    "LabelFreeEstimate",
+    "NameZipPolicy",
+    "OperatingPoint",
+    "Policy",
+    "Rate",
+    "ReplayResult",
+    "Stratum",
+    "XVerifyPolicy",
+    "calibration_table",
+    "certify",
+    "check_decisions",
+    "check_evidence",
+    "check_truth",
+    "compute_metrics",
+    "fisher_greater",
+    "load_decisions",
+    "load_truth",
+    "parse_policies",
+    "plot_calibration",
+    "plot_threshold_curve",
+    "render_report",
+    "replay",
+    "strata_tags",
+    "sweep",
+    "wilson",
+    "write_report",
+]
