@@ -32,7 +32,14 @@ from .policies import (
 )
 from .thresholds import OperatingPoint, calibration_table, certify, sweep
 
-_REPORT = ("plot_calibration", "plot_threshold_curve", "render_report", "write_report")
+_REPORT = (
+    "metrics_document",
+    "plot_calibration",
+    "plot_strata",
+    "plot_threshold_curve",
+    "render_report",
+    "write_report",
+)
 
 
 def __getattr__(name: str) -> Any:
@@ -64,8 +71,10 @@ __all__ = [
     "fisher_greater",
     "load_decisions",
     "load_truth",
+    "metrics_document",
     "parse_policies",
     "plot_calibration",
+    "plot_strata",
     "plot_threshold_curve",
     "render_report",
     "replay",
