@@ -119,8 +119,11 @@ def plot_calibration(table: pd.DataFrame, *, ax: Axes | None = None) -> Figure:
     ax.set_yscale("log")
     ax.set_xlabel("predicted error 1 − mean p (per bin)")
     ax.set_ylabel("observed error: best candidate is not the person")
-    for xi, yi, n in zip(x, y, sub["n"], strict=True):
-        ax.annotate(f"n={n}", (xi, yi), fontsize=7, xytext=(4, 4), textcoords="offset points")
+    # bins with no observed error sit on the floor; the label says "0/n wrong"
+    for xi, yi, n, w in zip(x, y, sub["n"], sub["observed_wrong"], strict=True):
+        ax.annotate(
+            f"{w}/{n} wrong", (xi, yi), fontsize=7, xytext=(4, 4), textcoords="offset points"
+        )
     ax.grid(True, alpha=0.3, which="both")
     ax.legend(fontsize=8)
     ax.set_title("calibration (reliability)")
