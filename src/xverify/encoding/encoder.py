@@ -1,0 +1,333 @@
+"""Plaintext identity rows → encoded columns (Bloom filters, keyed tokens, missing mask).
+
+:func:`encode_frame` is the one entry point both parties use: the requester for submissions and
+the custodian for register rows (one row = one person at one address). Output rows are aligned
+with input rows; the columns are exactly ``schema.arrow_fields()``.
+
+Speed: every column is dictionary-encoded first, so normalization, q-gram hashing and string
+digests run once per *distinct* value; rows are then assembled by integer indexing, and
+per-row combinations (street + ZIP5, TIN, birth date) go through a compiled SipHash kernel.
+Plaintext lives only in local variables of the call: no cache outlives it.
+
+What each column holds (``core`` = a component without particles, "DE LA CRUZ" → "CRUZ"):
+
+=====================  =====================================================================
+``bf_given``           q-grams of every word of the given-name components (titles dropped)
+``bf_middle``          q-grams of the middle name's words
+``bf_surname``         q-grams of every word of every surname component, particles included
+``bf_street``          q-grams of house number + directionals + street name + USPS suffix
+                       (no unit); PO boxes as "PO BOX <n>"
+``bf_place``           q-grams of the city words and the ZIP5
+``tok_surname``        digest of ``core`` of each surname component (up to ``slots``)
+``tok_surname_phonetic``  digest of the phonetic code of each surname component
+``tok_given``          digest of ``core`` of each given component
+``tok_given_canonical``   digests of canonical forms of the first given name (nickname tables)
+``tok_given_phonetic``    digest of the phonetic code of the first given name
+``tok_middle_initial``    digest of the middle name's first letter
+``tok_suffix``         digest of JR / SR / II / III / IV / V
+``tok_street_number_zip`` SipHash(house number digest, ZIP5)
+``tok_street_zip``     SipHash(house number digest, rest-of-street digest, ZIP5)
+``tok_unit``           SipHash(unit digest, house number digest, rest-of-street digest, ZIP5):
+                       a unit agrees only inside the same building
+``tok_zip5``           SipHash(ZIP5)
+``tok_birth_date``     SipHash(proleptic Gregorian day number)
+``tok_tin``            SipHash(9-digit TIN as an integer)
+``missing``            bit ``i`` set when the ``i``-th Bloom field is empty
+=====================  =====================================================================
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .. import normalize as nz
+from .bloom import value_filters
+from .keys import LinkageSecret
+from .schema import BloomField, EncodingSchema, TokenType
+from .tokens import siphash_words, string_digests
+
+__all__ = ["IDENTITY_COLUMNS", "empty_encoding", "encode_frame"]
+
+#: plaintext columns read by :func:`encode_frame` (absent columns count as all missing)
+IDENTITY_COLUMNS = (
+    "first_name", "middle_name", "last_name", "suffix", "street", "unit", "city", "state", "zip",
+    "birth_date", "tin",
+)  # fmt: skip
+_FIELD_BIT = {f: np.uint16(1 << i) for i, f in enumerate(BloomField)}
+
+
+def _column(table: pa.Table, name: str) -> tuple[np.ndarray, list[Any]]:
+    """Dictionary codes (``-1`` = null) and the distinct values of one column."""
+    if name not in table.column_names:
+        return np.full(table.num_rows, -1, dtype=np.int64), []
+    col = table.column(name)
+    if pa.types.is_null(col.type):
+        return np.full(table.num_rows, -1, dtype=np.int64), []
+    enc = col.dictionary_encode().combine_chunks()
+    codes = enc.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+    return codes, enc.dictionary.to_pylist()
+
+
+def _slots(key: bytes, per_value: Sequence[Sequence[str]], slots: int) -> np.ndarray:
+    """``(len(per_value) + 1, slots)`` token table (last row zero, for code -1)."""
+    table = np.zeros((len(per_value) + 1, slots), dtype=np.uint64)
+    vocab: dict[str, int] = {}
+    cells: list[tuple[int, int, int]] = []
+    for i, values in enumerate(per_value):
+        seen: list[str] = []
+        for v in values:
+            if v and v not in seen:
+                seen.append(v)
+                if len(seen) == slots:
+                    break
+        for j, v in enumerate(seen):
+            cells.append((i, j, vocab.setdefault(v, len(vocab))))
+    if cells:
+        digests = string_digests(key, list(vocab))
+        idx = np.asarray(cells, dtype=np.int64)
+        table[idx[:, 0], idx[:, 1]] = digests[idx[:, 2]]
+    return table
+
+
+def _map_unique(uniques: list[Any], fn: Callable[[Any], Any]) -> list[Any]:
+    return [fn(u) for u in uniques]
+
+
+def _day_number(value: Any) -> int:
+    """Proleptic Gregorian ordinal of a date (0 when missing or unparseable)."""
+    try:
+        if isinstance(value, dt.datetime | pd.Timestamp):
+            return int(value.date().toordinal()) if not pd.isna(value) else 0
+        if isinstance(value, dt.date):
+            return value.toordinal()
+        text = nz.as_text(value).strip()[:10]
+        return dt.date.fromisoformat(text).toordinal() if len(text) == 10 else 0
+    except (ValueError, TypeError, OverflowError):
+        return 0
+
+
+def _tin_numbers(table: pa.Table) -> np.ndarray:
+    """TIN as a uint64 (0 = missing): digits of the field, exactly 9 of them, not all zero."""
+    if "tin" not in table.column_names or pa.types.is_null(table.column("tin").type):
+        return np.zeros(table.num_rows, dtype=np.uint64)
+    col = table.column("tin")
+    if not pa.types.is_string(col.type) and not pa.types.is_large_string(col.type):
+        col = pc.cast(col, pa.string())
+    digits = pc.replace_substring_regex(col, pattern=r"[^0-9]", replacement="")
+    ok = pc.fill_null(pc.equal(pc.utf8_length(digits), 9), False)
+    num = pc.cast(pc.if_else(ok, digits, "0"), pa.uint64())
+    return num.to_numpy(zero_copy_only=False).astype(np.uint64)
+
+
+def _fixed(arr: np.ndarray) -> pa.Array:
+    arr = np.ascontiguousarray(arr, dtype="<u8")
+    n, w = arr.shape
+    return pa.Array.from_buffers(pa.binary(8 * w), n, [None, pa.py_buffer(arr)])
+
+
+def empty_encoding(n: int, schema: EncodingSchema | None = None) -> pa.Table:
+    """``n`` rows of all-zero encodings (every field marked missing)."""
+    schema = schema or EncodingSchema()
+    cols: list[pa.Array] = []
+    for f in schema.arrow_fields():
+        if f.name == "missing":
+            all_missing = np.uint16(sum(int(b) for b in _FIELD_BIT.values()))
+            cols.append(pa.array(np.full(n, all_missing, dtype=np.uint16)))
+        else:
+            cols.append(_fixed(np.zeros((n, f.type.byte_width // 8), dtype=np.uint64)))
+    return pa.Table.from_arrays(cols, schema=pa.schema(schema.arrow_fields()))
+
+
+def encode_frame(
+    frame: pd.DataFrame | pa.Table,
+    secret: LinkageSecret,
+    schema: EncodingSchema | None = None,
+) -> pa.Table:
+    """Encode identity rows (columns :data:`IDENTITY_COLUMNS`) into ``schema.arrow_fields()``.
+
+    Total: any cell value gives an encoding (unparseable values count as missing). Row order is
+    kept. Register rows and submissions go through this same function.
+    """
+    schema = schema or EncodingSchema()
+    if not isinstance(secret, LinkageSecret):
+        raise TypeError("secret must be a LinkageSecret")
+    table = (
+        frame if isinstance(frame, pa.Table) else pa.Table.from_pandas(frame, preserve_index=False)
+    )
+    n = table.num_rows
+    bloom_key = {f: secret.subkey(f"bloom/{f.value}") for f in BloomField}
+    str_key = {t: secret.subkey(f"token/{t.value}/str") for t in TokenType}
+    prf_key = {t: secret.subkey(f"token/{t.value}/prf", 16) for t in TokenType}
+    addr_key = secret.subkey("token/address-part/str")
+    blooms: dict[BloomField, np.ndarray] = {}
+    tokens: dict[TokenType, np.ndarray] = {}
+    missing = np.zeros(n, dtype=np.uint16)
+    slots = schema.slots
+
+    # -- names ---------------------------------------------------------------------------------
+    first_codes, first_u = _column(table, "first_name")
+    given = _map_unique(first_u, nz.given_components)
+    given_comps = [g for g, _ in given]
+    blooms[BloomField.GIVEN] = value_filters(
+        bloom_key[BloomField.GIVEN],
+        [[w for c in comps for w in c.split()] for comps in given_comps],
+        schema.blooms[BloomField.GIVEN],
+    )[first_codes]
+    tokens[TokenType.GIVEN] = _slots(
+        str_key[TokenType.GIVEN], [[nz.core(c) for c in comps] for comps in given_comps],
+        slots[TokenType.GIVEN],
+    )[first_codes]  # fmt: skip
+    tokens[TokenType.GIVEN_CANONICAL] = _slots(
+        str_key[TokenType.GIVEN_CANONICAL],
+        [nz.canonical_given(nz.core(comps[0]), slots[TokenType.GIVEN_CANONICAL]) if comps else ()
+         for comps in given_comps],
+        slots[TokenType.GIVEN_CANONICAL],
+    )[first_codes]  # fmt: skip
+    tokens[TokenType.GIVEN_PHONETIC] = _slots(
+        str_key[TokenType.GIVEN_PHONETIC],
+        [[nz.phonetic(comps[0])] if comps else [] for comps in given_comps],
+        slots[TokenType.GIVEN_PHONETIC],
+    )[first_codes]
+
+    last_codes, last_u = _column(table, "last_name")
+    surname = _map_unique(last_u, nz.surname_components)
+    sur_comps = [s for s, _ in surname]
+    blooms[BloomField.SURNAME] = value_filters(
+        bloom_key[BloomField.SURNAME],
+        [[w for c in comps for w in c.split()] for comps in sur_comps],
+        schema.blooms[BloomField.SURNAME],
+    )[last_codes]
+    tokens[TokenType.SURNAME] = _slots(
+        str_key[TokenType.SURNAME], [[nz.core(c) for c in comps] for comps in sur_comps],
+        slots[TokenType.SURNAME],
+    )[last_codes]  # fmt: skip
+    tokens[TokenType.SURNAME_PHONETIC] = _slots(
+        str_key[TokenType.SURNAME_PHONETIC],
+        [[nz.phonetic(c) for c in comps] for comps in sur_comps],
+        slots[TokenType.SURNAME_PHONETIC],
+    )[last_codes]  # fmt: skip
+
+    mid_codes, mid_u = _column(table, "middle_name")
+    middles = _map_unique(mid_u, nz.middle_components)
+    blooms[BloomField.MIDDLE] = value_filters(
+        bloom_key[BloomField.MIDDLE], [w for w, _ in middles], schema.blooms[BloomField.MIDDLE]
+    )[mid_codes]
+    tokens[TokenType.MIDDLE_INITIAL] = _slots(
+        str_key[TokenType.MIDDLE_INITIAL], [[w[0][0]] if w else [] for w, _ in middles],
+        slots[TokenType.MIDDLE_INITIAL],
+    )[mid_codes]  # fmt: skip
+
+    # suffix: the suffix column, else one trailing a surname, given or middle name
+    suffix_ids = {s: i + 1 for i, s in enumerate(nz.GENERATIONAL_SUFFIXES)}
+    sfx_codes, sfx_u = _column(table, "suffix")
+    row_sfx = np.zeros(n, dtype=np.int64)
+    for codes, ids in (
+        (sfx_codes, [suffix_ids.get(nz.normalize_suffix(v), 0) for v in sfx_u]),
+        (last_codes, [suffix_ids.get(s, 0) for _, s in surname]),
+        (first_codes, [suffix_ids.get(s, 0) for _, s in given]),
+        (mid_codes, [suffix_ids.get(s, 0) for _, s in middles]),
+    ):
+        per_row = np.asarray([*ids, 0], dtype=np.int64)[codes]
+        row_sfx = np.where(row_sfx == 0, per_row, row_sfx)
+    sfx_table = _slots(
+        str_key[TokenType.SUFFIX], [[""], *[[s] for s in nz.GENERATIONAL_SUFFIXES]],
+        slots[TokenType.SUFFIX],
+    )  # fmt: skip
+    tokens[TokenType.SUFFIX] = sfx_table[row_sfx]
+
+    # -- address -------------------------------------------------------------------------------
+    street_codes, street_u = _column(table, "street")
+    numbers: dict[str, int] = {"": 0}
+    rests: dict[str, int] = {"": 0}
+    units: dict[str, int] = {"": 0}
+    s_num = np.zeros(len(street_u) + 1, dtype=np.int64)
+    s_rest = np.zeros(len(street_u) + 1, dtype=np.int64)
+    s_unit = np.zeros(len(street_u) + 1, dtype=np.int64)
+    for i, value in enumerate(street_u):
+        parts = nz.normalize_street(value)
+        if not parts.has_street:
+            continue
+        number = f"PO BOX {parts.po_box}" if parts.po_box else parts.number
+        s_num[i] = numbers.setdefault(number, len(numbers))
+        s_rest[i] = rests.setdefault(parts.rest, len(rests))
+        s_unit[i] = units.setdefault(parts.unit, len(units))
+    row_num, row_rest = s_num[street_codes], s_rest[street_codes]
+    unit_codes, unit_u = _column(table, "unit")
+    u_ids = np.asarray([*(units.setdefault(nz.normalize_unit(v), len(units)) for v in unit_u), 0])
+    row_unit = u_ids[unit_codes]
+    row_unit = np.where(row_unit == 0, s_unit[street_codes], row_unit)
+    has_street = row_rest != 0
+    row_unit = np.where(has_street, row_unit, 0)
+
+    num_words = [v.split() for v in numbers]
+    rest_words = [v.split() for v in rests]
+    spec = schema.blooms[BloomField.STREET]
+    key = bloom_key[BloomField.STREET]
+    blooms[BloomField.STREET] = (
+        value_filters(key, num_words, spec)[row_num]
+        | value_filters(key, rest_words, spec)[row_rest]
+    )
+
+    zip_codes, zip_u = _column(table, "zip")
+    zips = [nz.normalize_zip5(v) for v in zip_u]
+    row_zip = np.asarray([*(int(z) if z else 0 for z in zips), 0], dtype=np.uint64)[zip_codes]
+    city_codes, city_u = _column(table, "city")
+    cities = [nz.normalize_city(v).split() for v in city_u]
+    spec = schema.blooms[BloomField.PLACE]
+    key = bloom_key[BloomField.PLACE]
+    blooms[BloomField.PLACE] = (
+        value_filters(key, cities, spec)[city_codes]
+        | value_filters(key, [[z] if z else [] for z in zips], spec)[zip_codes]
+    )
+
+    ad = string_digests(addr_key, list(numbers)), string_digests(addr_key, list(rests))
+    num_d, rest_d = ad[0][row_num], ad[1][row_rest]
+    unit_d = string_digests(addr_key, list(units))[row_unit]
+    has_zip = row_zip != 0
+    tokens[TokenType.STREET_NUMBER_ZIP] = siphash_words(
+        prf_key[TokenType.STREET_NUMBER_ZIP], np.stack([num_d, row_zip], axis=1),
+        has_street & has_zip & (row_num != 0),
+    )[:, None]  # fmt: skip
+    tokens[TokenType.STREET_ZIP] = siphash_words(
+        prf_key[TokenType.STREET_ZIP], np.stack([num_d, rest_d, row_zip], axis=1),
+        has_street & has_zip,
+    )[:, None]  # fmt: skip
+    tokens[TokenType.UNIT] = siphash_words(
+        prf_key[TokenType.UNIT], np.stack([unit_d, num_d, rest_d, row_zip], axis=1),
+        has_street & has_zip & (row_unit != 0),
+    )[:, None]  # fmt: skip
+    tokens[TokenType.ZIP5] = siphash_words(prf_key[TokenType.ZIP5], row_zip, has_zip)[:, None]
+
+    # -- other identifiers ----------------------------------------------------------------------
+    bd_codes, bd_u = _column(table, "birth_date")
+    row_bd = np.asarray([*(_day_number(v) for v in bd_u), 0], dtype=np.uint64)[bd_codes]
+    tokens[TokenType.BIRTH_DATE] = siphash_words(
+        prf_key[TokenType.BIRTH_DATE], row_bd, row_bd != 0
+    )[:, None]
+    tins = _tin_numbers(table)
+    tokens[TokenType.TIN] = siphash_words(prf_key[TokenType.TIN], tins, tins != 0)[:, None]
+
+    # -- assemble ------------------------------------------------------------------------------
+    for f, arr in blooms.items():
+        empty = ~arr.any(axis=1)
+        missing |= np.where(empty, _FIELD_BIT[f], np.uint16(0))
+    if BloomField.STREET in blooms:  # a street line with no street is missing, whatever it holds
+        blooms[BloomField.STREET][~has_street] = 0
+        missing |= np.where(has_street, np.uint16(0), _FIELD_BIT[BloomField.STREET])
+    cols: list[pa.Array] = []
+    for f in schema.blooms:
+        cols.append(_fixed(blooms[f]))
+    for t, k in schema.slots.items():
+        arr = tokens[t]
+        if arr.shape[1] < k:  # single-token types in a schema that gives them more slots
+            arr = np.concatenate([arr, np.zeros((n, k - arr.shape[1]), dtype=np.uint64)], axis=1)
+        cols.append(_fixed(arr[:, :k]))
+    cols.append(pa.array(missing, type=pa.uint16()))
+    return pa.Table.from_arrays(cols, schema=pa.schema(schema.arrow_fields()))

@@ -1,0 +1,145 @@
+"""The linkage secret shared by requester and custodian, its subkeys and its fingerprint.
+
+Security notes:
+
+* Encodings are only as private as this secret. Unkeyed hashing of PII is never offered: a plain
+  SHA-256 of a name falls to a dictionary of names in seconds. With the secret, an outsider holding
+  encodings must guess 256 bits first.
+* Per-purpose subkeys come from HKDF-SHA256 (RFC 5869), one per Bloom field and per token type, so
+  the same q-gram sets unrelated bits in different fields and a token of one type cannot be
+  compared with a token of another (as in clkhash's per-field keys).
+* What it does not protect against: anyone holding the secret (both parties) can encode a
+  dictionary and re-identify encodings; equal values give equal tokens under one key, so a holder
+  of many encodings can run frequency analysis. Keep the secret away from a linkage unit.
+"""
+
+from __future__ import annotations
+
+import hmac
+import os
+import secrets
+from hashlib import sha256
+from pathlib import Path
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from .._io import atomic_path, check_writable
+from ..errors import SecretError
+
+__all__ = ["ENV_VAR", "MIN_SECRET_BYTES", "LinkageSecret", "write_secret"]
+
+MIN_SECRET_BYTES = 32
+#: distinct byte values a secret must hold: random 32 bytes hold about 30; hex or ASCII text
+#: read as bytes holds at most 16 (hex) or few more, a repeated pattern fewer
+MIN_DISTINCT_BYTES = 17
+ENV_VAR = "XVERIFY_SECRET"
+_HKDF_SALT = b"xverify/hkdf/v1"
+_FINGERPRINT_LABEL = b"xverify/key-fingerprint/v1"
+
+
+class LinkageSecret:
+    """A validated linkage secret (bytes only). ``repr``/``str`` never show it.
+
+    Build with :meth:`generate`, :meth:`from_file`, :meth:`from_env` or :meth:`from_hex`.
+    """
+
+    __slots__ = ("_key",)
+
+    def __init__(self, key: bytes) -> None:
+        if not isinstance(key, bytes | bytearray | memoryview) or isinstance(key, str):
+            raise SecretError("a linkage secret must be bytes")
+        key = bytes(key)
+        if len(key) < MIN_SECRET_BYTES:
+            raise SecretError(
+                f"linkage secret is too short (need at least {MIN_SECRET_BYTES} bytes)"
+            )
+        if len(set(key)) < MIN_DISTINCT_BYTES:
+            raise SecretError(
+                "linkage secret has too little entropy (too few distinct byte values; "
+                "use `xverify keygen`)"
+            )
+        self._key = key
+
+    # -- construction --------------------------------------------------------------------------
+    @classmethod
+    def generate(cls) -> LinkageSecret:
+        """A fresh random 32-byte secret from the OS CSPRNG."""
+        while True:  # a random key failing the entropy check is astronomically unlikely
+            key = secrets.token_bytes(MIN_SECRET_BYTES)
+            if len(set(key)) >= MIN_DISTINCT_BYTES:
+                return cls(key)
+
+    @classmethod
+    def from_hex(cls, text: str) -> LinkageSecret:
+        try:
+            return cls(bytes.fromhex(text.strip()))
+        except ValueError:
+            raise SecretError("linkage secret is not valid hex") from None
+
+    @classmethod
+    def from_env(cls, var: str = ENV_VAR) -> LinkageSecret:
+        """Load a hex secret from an environment variable (default ``XVERIFY_SECRET``)."""
+        value = os.environ.get(var)
+        if not value:
+            raise SecretError(f"environment variable {var} is not set")
+        return cls.from_hex(value)
+
+    @classmethod
+    def from_file(cls, path: str | os.PathLike[str]) -> LinkageSecret:
+        """Load a key file: hex text (as ``xverify keygen`` writes it) or raw bytes."""
+        p = Path(path)
+        try:
+            data = p.read_bytes()
+        except OSError as exc:
+            raise SecretError(f"cannot read key file {p} ({exc.strerror})") from None
+        text = data.strip()
+        if text and all(c in b"0123456789abcdefABCDEF" for c in text):
+            if len(text) % 2:
+                raise SecretError(f"key file {p} holds an odd number of hex digits")
+            return cls(bytes.fromhex(text.decode("ascii")))
+        return cls(data)
+
+    # -- use -----------------------------------------------------------------------------------
+    def subkey(self, purpose: str, length: int = 32) -> bytes:
+        """HKDF-SHA256 subkey for one purpose, e.g. ``"bloom/surname"`` or ``"token/zip5/prf"``."""
+        hkdf = HKDF(algorithm=hashes.SHA256(), length=length, salt=_HKDF_SALT,
+                    info=b"xverify/v1/" + purpose.encode())  # fmt: skip
+        return hkdf.derive(self._key)
+
+    def fingerprint(self) -> str:
+        """Hex HMAC-SHA256 of a fixed label: names the key in files without revealing it."""
+        return hmac.new(self._key, _FINGERPRINT_LABEL, sha256).hexdigest()[:32]
+
+    def to_hex(self) -> str:
+        """The secret as hex — for writing a key file only."""
+        return self._key.hex()
+
+    def __repr__(self) -> str:
+        return f"LinkageSecret(<redacted>, fingerprint={self.fingerprint()})"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, LinkageSecret):
+            return NotImplemented
+        return hmac.compare_digest(self._key, other._key)
+
+    def __hash__(self) -> int:
+        return hash(self.fingerprint())
+
+    def __reduce__(self) -> tuple[object, ...]:
+        raise TypeError("a LinkageSecret cannot be pickled")
+
+
+def write_secret(path: str | os.PathLike[str], *, force: bool = False) -> LinkageSecret:
+    """Write a fresh secret as hex to ``path`` with mode 0600 (atomically); refuse to overwrite."""
+    p = Path(path)
+    check_writable(p, force=force)
+    secret = LinkageSecret.generate()
+    with atomic_path(p, force=force) as tmp:
+        os.chmod(tmp, 0o600)
+        with open(tmp, "w", encoding="ascii") as fh:
+            fh.write(secret.to_hex() + "\n")
+    os.chmod(p, 0o600)
+    return secret

@@ -1,0 +1,560 @@
+"""Names and addresses into canonical components — one function set for requester and custodian.
+
+Both parties must normalize identically, or equal people encode differently; so every function
+here is *total* (any input, including ``None``, NaN and arbitrary Unicode, gives a result and
+never raises) and *idempotent* (normalizing a normalized value changes nothing).
+
+* :func:`fold`: Unicode NFKD, diacritics dropped, a few non-decomposing letters transliterated
+  (Ø→O, ß→SS...), upper case, apostrophes removed ("O'BRIEN"→"OBRIEN"), other punctuation to
+  space, whitespace collapsed. Output is ASCII ``[A-Z0-9 ]``.
+* :func:`normalize_name`: given components, middle name, surname components and generational
+  suffix. Particles (DE, DE LA, DEL, DE LOS, VAN, VON, DA, DOS...) are kept *with* the word they
+  introduce ("DE LA CRUZ" is one component); the conjunction "Y" between surnames and hyphens are
+  separators, so "GARCIA LOPEZ", "GARCIA-LOPEZ" and "GARCIA Y LOPEZ" give the same components.
+  Nicknames add canonical given names (English: the ``nicknames`` package; Spanish: our own table
+  ``data/nicknames_es.csv``) as *extra* values, never replacing the given name.
+* :func:`normalize_street` and friends: a fast rule-based parser (house number, directionals,
+  USPS Publication 28 suffix abbreviations, unit designator and number, PO boxes); no CRF parser
+  on the hot path. City, state (full names to USPS codes) and ZIP5 (from ZIP+4 too).
+
+Callers normalize per *distinct* value (see :mod:`xverify.encoding.encoder`); nothing here
+caches plaintext beyond a call except public reference tables (suffixes, nicknames).
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import re
+import unicodedata
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+import jellyfish
+
+__all__ = [
+    "GENERATIONAL_SUFFIXES",
+    "NormalizedName",
+    "StreetParts",
+    "as_text",
+    "canonical_given",
+    "core",
+    "fold",
+    "fold_address",
+    "given_components",
+    "middle_components",
+    "normalize_city",
+    "normalize_name",
+    "normalize_state",
+    "normalize_street",
+    "normalize_suffix",
+    "normalize_unit",
+    "normalize_zip5",
+    "phonetic",
+    "surname_components",
+]
+
+# -- folding ---------------------------------------------------------------------------------
+
+_TRANSLIT = str.maketrans(
+    {
+        "Ø": "O",
+        "ø": "o",
+        "Æ": "AE",
+        "æ": "ae",
+        "Œ": "OE",
+        "œ": "oe",
+        "ß": "SS",
+        "ẞ": "SS",
+        "Ð": "D",
+        "ð": "d",
+        "Þ": "TH",
+        "þ": "th",
+        "Ł": "L",
+        "ł": "l",
+        "Đ": "D",
+        "đ": "d",
+        "ı": "i",
+        "Ħ": "H",
+        "ħ": "h",
+        "'": "",
+        "’": "",
+        "‘": "",
+        "`": "",
+        "´": "",
+        "ʼ": "",
+    }
+)
+_NON_ALNUM = re.compile(r"[^A-Z0-9]+")
+_NON_ADDR = re.compile(r"[^A-Z0-9#/\-]+")
+_LOOSE_DASH_SLASH = re.compile(r"(?<![0-9])[/\-]|[/\-](?![0-9])")
+_HASH = re.compile(r"#+")
+_WS = re.compile(r"\s+")
+
+
+def as_text(value: Any) -> str:
+    """Any value as a string; None and NaN become ''."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, float) and value != value:  # NaN
+        return ""
+    try:
+        return str(value)
+    except Exception:  # a hostile __str__ must not break totality
+        return ""
+
+
+def _ascii_upper(value: Any) -> str:
+    s = as_text(value)
+    if not s.isascii():
+        s = unicodedata.normalize("NFKD", s.translate(_TRANSLIT))
+        s = "".join(c for c in s if not unicodedata.combining(c))
+        # a second pass: upper-casing can create new decomposable characters
+        s = unicodedata.normalize("NFKD", s.upper().translate(_TRANSLIT))
+        s = "".join(c for c in s if not unicodedata.combining(c))
+    else:
+        s = s.translate(_TRANSLIT)
+    return s.upper()
+
+
+def fold(value: Any) -> str:
+    """Upper-case ASCII ``[A-Z0-9 ]`` with single spaces; total and idempotent."""
+    return _NON_ALNUM.sub(" ", _ascii_upper(value)).strip()
+
+
+def fold_address(value: Any) -> str:
+    """Like :func:`fold` but keeps ``#`` (as its own word) and ``-``/``/`` between digits."""
+    s = _NON_ADDR.sub(" ", _ascii_upper(value))
+    s = _LOOSE_DASH_SLASH.sub(" ", s)
+    s = _LOOSE_DASH_SLASH.sub(" ", s)  # "1--2": the first pass leaves a lone dash behind
+    s = _HASH.sub(" # ", s)
+    return _WS.sub(" ", s).strip()
+
+
+# -- names -----------------------------------------------------------------------------------
+
+#: particles that belong to the following word ("DE LA CRUZ", "VAN DER BERG", "DEL CARMEN")
+PARTICLES = frozenset(
+    {"DE", "DEL", "LA", "LAS", "LOS", "EL", "VAN", "VON", "DER", "DEN", "DA", "DAS", "DOS",
+     "DI", "DU", "ST", "SAN", "SANTA", "MC", "MAC", "BIN", "AL", "TER"}
+)  # fmt: skip
+#: surname conjunctions: separators between two surnames ("GARCIA Y LOPEZ")
+CONJUNCTIONS = frozenset({"Y", "E", "I"})
+GENERATIONAL_SUFFIXES = ("JR", "SR", "II", "III", "IV", "V")
+_SUFFIX_MAP = {
+    "JR": "JR", "JNR": "JR", "JUNIOR": "JR", "SR": "SR", "SNR": "SR", "SENIOR": "SR",
+    "II": "II", "2": "II", "2ND": "II", "III": "III", "3": "III", "3RD": "III",
+    "IV": "IV", "4": "IV", "4TH": "IV", "V": "V", "5": "V", "5TH": "V",
+}  # fmt: skip
+_TITLES = frozenset({"MR", "MRS", "MS", "MISS", "DR", "SRA", "SRTA", "DON", "DONA"})
+
+
+def normalize_suffix(value: Any) -> str:
+    """Generational suffix (JR, SR, II, III, IV, V) or ''; other suffixes (MD, ESQ) are dropped."""
+    for word in fold(value).split():
+        if word in _SUFFIX_MAP:
+            return _SUFFIX_MAP[word]
+    return ""
+
+
+def _group_particles(words: list[str]) -> list[str]:
+    """Attach particles to the next word; a trailing particle stays on its own."""
+    out: list[str] = []
+    pending: list[str] = []
+    for w in words:
+        if w in PARTICLES:
+            pending.append(w)
+            continue
+        out.append(" ".join([*pending, w]))
+        pending = []
+    if pending:
+        if out and len(pending) == 1 and len(pending[0]) <= 2:
+            out.append(pending[0])
+        else:
+            out.append(" ".join(pending))
+    return out
+
+
+def _split_trailing_suffix(words: list[str]) -> tuple[list[str], str]:
+    # a lone "V" after a single word is more likely an initial than "the fifth"
+    if (
+        len(words) >= 2
+        and words[-1] in _SUFFIX_MAP
+        and not words[-1].isdigit()
+        and (words[-1] != "V" or len(words) >= 3)
+    ):
+        return words[:-1], _SUFFIX_MAP[words[-1]]
+    return words, ""
+
+
+def surname_components(value: Any) -> tuple[tuple[str, ...], str]:
+    """Surname components (particles attached, "Y" and hyphens dropped) and a trailing suffix."""
+    words = fold(value).split()
+    words, suffix = _split_trailing_suffix(words)
+    words = [w for i, w in enumerate(words) if not (w in CONJUNCTIONS and 0 < i < len(words) - 1)]
+    return tuple(_group_particles(words)), suffix
+
+
+def given_components(value: Any) -> tuple[tuple[str, ...], str]:
+    """Given-name components (titles dropped, particles attached) and a trailing suffix."""
+    words = fold(value).split()
+    while len(words) >= 2 and words[0] in _TITLES:
+        words = words[1:]
+    words, suffix = _split_trailing_suffix(words)
+    return tuple(_group_particles(words)), suffix
+
+
+def middle_components(value: Any) -> tuple[tuple[str, ...], str]:
+    """Middle-name words and a trailing suffix ("JR" in a middle-name field)."""
+    words, suffix = _split_trailing_suffix(fold(value).split())
+    return tuple(words), suffix
+
+
+def core(component: str) -> str:
+    """A component without its particles: "DE LA CRUZ" → "CRUZ" (the word that carries it)."""
+    parts = component.split()
+    for w in reversed(parts):
+        if w not in PARTICLES:
+            return w
+    return parts[-1] if parts else ""
+
+
+@functools.cache
+def _spanish_nicknames() -> dict[str, tuple[str, ...]]:
+    table: dict[str, list[str]] = {}
+    text = resources.files("xverify.data").joinpath("nicknames_es.csv").read_text("utf-8")
+    for row in csv.DictReader(text.splitlines()):
+        nick, canon = fold(row["nickname"]), fold(row["canonical"])
+        if nick and canon:
+            table.setdefault(nick, []).append(canon)
+    return {k: tuple(v) for k, v in table.items()}
+
+
+@functools.cache
+def _spanish_formal() -> frozenset[str]:
+    return frozenset(
+        w for canons in _spanish_nicknames().values() for c in canons for w in c.split()
+    )
+
+
+@functools.cache
+def _english_nicknames() -> dict[str, tuple[str, ...]]:
+    """name → its cluster's most central names (most nicknames first), itself included."""
+    from nicknames import name_triplets
+
+    children: dict[str, set[str]] = {}
+    for t in name_triplets():
+        if str(getattr(t.relationship, "value", t.relationship)) == "has_nickname":
+            children.setdefault(fold(t.name1), set()).add(fold(t.name2))
+    degree = {k: len(v) for k, v in children.items()}
+    related: dict[str, set[str]] = {}
+    for parent, kids in children.items():
+        for kid in kids:
+            related.setdefault(kid, {kid}).add(parent)
+    out: dict[str, tuple[str, ...]] = {}
+    for name, group in related.items():
+        ranked = sorted(group - {name}, key=lambda p: (-degree.get(p, 0), p))
+        # a formal name (one with nicknames of its own) leads its own list
+        out[name] = (name, *ranked) if degree.get(name, 0) >= 2 else tuple(ranked)
+    return out
+
+
+def canonical_given(name: str, limit: int = 2) -> tuple[str, ...]:
+    """Canonical forms of one given name: itself when it is in no nickname table.
+
+    Spanish table first (PEPE → JOSE, CHEMA → JOSE, MARIA), then the English cluster of the name
+    ordered by how many nicknames each member has (BILL → WILLIAM, ROBERT; WILLIAM → WILLIAM,
+    ...), so a nickname and its formal name share a canonical value. Multi-word canonicals
+    contribute their words in order.
+    """
+    name = fold(name)
+    if not name:
+        return ()
+    found: list[str] = [name] if name in _spanish_formal() else []
+    for canon in _spanish_nicknames().get(name, ()) + _english_nicknames().get(name, ()):
+        for w in canon.split():
+            if w not in found:
+                found.append(w)
+    return tuple(found[:limit]) if found else (name,)
+
+
+_PHONETIC_RULES = (
+    (re.compile(r"LL"), "Y"),
+    (re.compile(r"^Y(?=[^AEIOU])"), "I"),
+    (re.compile(r"GU(?=[EI])"), "G"),
+    (re.compile(r"QU(?=[EI])"), "K"),
+)
+
+
+def phonetic(word: str) -> str:
+    """Metaphone code with a few Spanish spelling rules (LL→Y, GUE→GE, QUE→KE, Y+consonant→I).
+
+    Metaphone (not NYSIIS/Soundex) because it merges the spellings that matter most here:
+    JIMENEZ/GIMENEZ, GARCIA/GARSIA, GONZALEZ/GONZALES, VASQUEZ/VAZQUEZ, CATHERINE/KATHRYN,
+    while keeping more consonant detail than Soundex (fewer false merges in blocking).
+    """
+    w = core(fold(word)).replace(" ", "")
+    if not w:
+        return ""
+    for rx, rep in _PHONETIC_RULES:
+        w = rx.sub(rep, w)
+    try:
+        return jellyfish.metaphone(w)
+    except Exception:  # jellyfish is total on ASCII; belt and braces
+        return w
+
+
+@dataclass(frozen=True, repr=False)
+class NormalizedName:
+    """A parsed name. The repr is redacted: these are a person's name."""
+
+    given: tuple[str, ...]
+    middle: str
+    surnames: tuple[str, ...]
+    suffix: str
+    canonical: tuple[str, ...]
+
+    def __repr__(self) -> str:
+        return "NormalizedName(<redacted>)"
+
+
+def normalize_name(
+    first: Any = None, middle: Any = None, last: Any = None, suffix: Any = None
+) -> NormalizedName:
+    """Parse name fields. The suffix comes from ``suffix`` or, failing that, the end of a name."""
+    given, sfx_given = given_components(first)
+    surnames, sfx_last = surname_components(last)
+    mid_words, sfx_mid = middle_components(middle)
+    sfx = normalize_suffix(suffix) or sfx_last or sfx_given or sfx_mid
+    canonical = canonical_given(core(given[0])) if given else ()
+    return NormalizedName(given, " ".join(mid_words), surnames, sfx, canonical)
+
+
+# -- addresses -------------------------------------------------------------------------------
+
+
+@functools.cache
+def _street_suffixes() -> dict[str, str]:
+    text = resources.files("xverify.data").joinpath("normalize_usps_suffixes.csv")
+    table: dict[str, str] = {}
+    for line in text.read_text("utf-8").splitlines():
+        if line and not line.startswith("#"):
+            variant, abbr = line.split(",")
+            table[variant.strip()] = abbr.strip()
+    return table
+
+
+DIRECTIONALS = {
+    "N": "N", "NORTH": "N", "S": "S", "SOUTH": "S", "E": "E", "EAST": "E", "W": "W", "WEST": "W",
+    "NE": "NE", "NORTHEAST": "NE", "NW": "NW", "NORTHWEST": "NW", "SE": "SE", "SOUTHEAST": "SE",
+    "SW": "SW", "SOUTHWEST": "SW",
+}  # fmt: skip
+#: USPS Publication 28 secondary unit designators (C2), variants → standard
+UNIT_DESIGNATORS = {
+    "APT": "APT", "APARTMENT": "APT", "APTO": "APT", "UNIT": "UNIT", "STE": "STE", "SUITE": "STE",
+    "#": "#", "NO": "#", "NUM": "#", "RM": "RM", "ROOM": "RM", "FL": "FL", "FLOOR": "FL",
+    "BLDG": "BLDG", "BUILDING": "BLDG", "LOT": "LOT", "SPC": "SPC", "SPACE": "SPC",
+    "TRLR": "TRLR", "TRAILER": "TRLR", "DEPT": "DEPT", "DEPARTMENT": "DEPT", "HNGR": "HNGR",
+    "HANGAR": "HNGR", "PIER": "PIER", "SLIP": "SLIP", "STOP": "STOP", "KEY": "KEY", "BOX": "BOX",
+}  # fmt: skip
+#: designators that take no number
+UNIT_FLAGS = {
+    "BSMT": "BSMT", "BASEMENT": "BSMT", "FRNT": "FRNT", "FRONT": "FRNT", "REAR": "REAR",
+    "LOWR": "LOWR", "LOWER": "LOWR", "UPPR": "UPPR", "UPPER": "UPPR", "PH": "PH",
+    "PENTHOUSE": "PH", "LBBY": "LBBY", "LOBBY": "LBBY", "OFC": "OFC", "OFFICE": "OFC",
+    "SIDE": "SIDE",
+}  # fmt: skip
+_ORDINALS = {
+    "FIRST": "1ST", "SECOND": "2ND", "THIRD": "3RD", "FOURTH": "4TH", "FIFTH": "5TH",
+    "SIXTH": "6TH", "SEVENTH": "7TH", "EIGHTH": "8TH", "NINTH": "9TH", "TENTH": "10TH",
+    "ELEVENTH": "11TH", "TWELFTH": "12TH",
+}  # fmt: skip
+_HOUSE_NUMBER = re.compile(r"^\d+[A-Z]?$|^\d+-\d+[A-Z]?$|^[NSEW]\d+$")
+_FRACTION = re.compile(r"^\d/\d$")
+_GLUED_UNIT = re.compile(r"^(APT|STE|UNIT|RM|SPC|LOT|TRLR|BLDG)(\d+[A-Z]?)$")
+_PO_BOX = re.compile(
+    r"^(?:(?:P O|PO|POST OFFICE|POST|P)\s)?BOX\s(?:#\s)?([A-Z]?\d[A-Z0-9\-]*)\b"
+    r"|^POB\s(?:#\s)?([A-Z]?\d[A-Z0-9\-]*)\b"
+)
+
+
+@dataclass(frozen=True, repr=False)
+class StreetParts:
+    """A parsed street line (repr redacted: it is an address).
+
+    ``line`` is the canonical street line without the unit; ``has_street`` is False when the
+    line holds no street name (only a number, a unit, a ZIP, or nothing).
+    """
+
+    number: str = ""
+    predir: str = ""
+    name: str = ""
+    suffix: str = ""
+    postdir: str = ""
+    po_box: str = ""
+    unit: str = ""
+
+    def __repr__(self) -> str:
+        return "StreetParts(<redacted>)"
+
+    @property
+    def rest(self) -> str:
+        """The street without its house number: "N MAIN ST", or "PO BOX"."""
+        if self.po_box:
+            return "PO BOX"
+        return " ".join(p for p in (self.predir, self.name, self.suffix, self.postdir) if p)
+
+    @property
+    def line(self) -> str:
+        if self.po_box:
+            return f"PO BOX {self.po_box}"
+        return " ".join(p for p in (self.number, self.rest) if p)
+
+    @property
+    def has_street(self) -> bool:
+        return bool(self.name or self.po_box)
+
+
+def normalize_unit(value: Any) -> str:
+    """A unit number without its designator, spaces and leading zeros: "Apt #04 b" → "4B"."""
+    words = fold_address(value).split()
+    words = [w for w in words if w not in UNIT_DESIGNATORS]
+    out = "".join(words).replace("/", "").replace("-", "")
+    for flag_word, flag in UNIT_FLAGS.items():
+        if out == flag_word:
+            return flag
+    m = re.match(r"^0+(?=\d)", out)
+    return out[m.end() :] if m else out
+
+
+def _split_unit(words: list[str]) -> tuple[list[str], str]:
+    """Remove unit designators and numbers from a street's words; the first unit found wins."""
+    unit = ""
+    lead = words[0] if words else ""
+    # a leading unit: "APT 4 123 MAIN ST"
+    if (
+        len(words) >= 2
+        and lead in UNIT_DESIGNATORS
+        and lead != "BOX"
+        and (lead != "NO" or words[1][:1].isdigit())
+    ):
+        n = 2 if words[1] != "#" or len(words) < 3 else 3
+        unit = normalize_unit(" ".join(words[1:n]))
+        words = words[n:]
+    for i in range(1, len(words)):
+        w = words[i]
+        g = _GLUED_UNIT.match(w)
+        if g:
+            return words[:i], unit or normalize_unit(g.group(2) + "".join(words[i + 1 :]))
+        if w in UNIT_DESIGNATORS and w != "BOX" and i + 1 < len(words):
+            if w == "NO" and not any(c.isdigit() for c in words[i + 1]):
+                continue
+            return words[:i], unit or normalize_unit(" ".join(words[i + 1 :]))
+        if w in UNIT_FLAGS and i == len(words) - 1 and i >= 2:
+            return words[:i], unit or UNIT_FLAGS[w]
+    # "123 MAIN ST 4": a trailing number after a suffix
+    if (
+        len(words) >= 4
+        and words[-1][:1].isdigit()
+        and words[-2] in _street_suffixes()
+        and _HOUSE_NUMBER.match(words[0])
+    ):
+        return words[:-1], unit or normalize_unit(words[-1])
+    return words, unit
+
+
+def normalize_street(street: Any, unit: Any = None) -> StreetParts:
+    """Parse a street line (and an optional separate unit field) into :class:`StreetParts`.
+
+    Rule-based and total; a unit in ``unit`` wins over one embedded in the street line. The
+    parse is repeated on its own output until it is stable (once for ordinary lines), which
+    makes the function idempotent by construction.
+    """
+    parts = _parse_street(street, unit)
+    for _ in range(4):
+        again = _parse_street(parts.line, parts.unit)
+        if again == parts:
+            break
+        parts = again
+    return parts
+
+
+def _parse_street(street: Any, unit: Any = None) -> StreetParts:
+    words = fold_address(street).split()
+    unit_norm = normalize_unit(unit)
+    m = _PO_BOX.match(" ".join(words))
+    if m:
+        box = (m.group(1) or m.group(2) or "").replace("-", "")
+        box = box.lstrip("0") or box
+        return StreetParts(po_box=box, unit=unit_norm)
+    words, embedded_unit = _split_unit(words)
+    unit_norm = unit_norm or embedded_unit
+    words = [w for w in words if w != "#"]
+    number = ""
+    if words and _HOUSE_NUMBER.match(words[0]):
+        number = words[0]
+        words = words[1:]
+        if words and _FRACTION.match(words[0]):
+            number = f"{number} {words[0]}"
+            words = words[1:]
+    words = [w.replace("/", " ").replace("-", " ") for w in words]
+    words = " ".join(words).split()
+    suffixes = _street_suffixes()
+    predir = postdir = sfx = ""
+    if len(words) >= 2 and words[-1] in DIRECTIONALS and words[-2] not in DIRECTIONALS:
+        postdir = DIRECTIONALS[words[-1]]
+        words = words[:-1]
+    if len(words) >= 2 and words[-1] in suffixes:
+        sfx = suffixes[words[-1]]
+        words = words[:-1]
+    if len(words) >= 2 and words[0] in DIRECTIONALS:
+        predir = DIRECTIONALS[words[0]]
+        words = words[1:]
+    name = " ".join(_ORDINALS.get(w, w) for w in words)
+    if not name:
+        # nothing but a number: keep it (as a house number) but there is no street
+        return StreetParts(number=number, unit=unit_norm)
+    return StreetParts(number, predir, name, sfx, postdir, "", unit_norm)
+
+
+_STATES = {
+    "ALABAMA": "AL", "ALASKA": "AK", "ARIZONA": "AZ", "ARKANSAS": "AR", "CALIFORNIA": "CA",
+    "COLORADO": "CO", "CONNECTICUT": "CT", "DELAWARE": "DE", "DISTRICT OF COLUMBIA": "DC",
+    "FLORIDA": "FL", "GEORGIA": "GA", "HAWAII": "HI", "IDAHO": "ID", "ILLINOIS": "IL",
+    "INDIANA": "IN", "IOWA": "IA", "KANSAS": "KS", "KENTUCKY": "KY", "LOUISIANA": "LA",
+    "MAINE": "ME", "MARYLAND": "MD", "MASSACHUSETTS": "MA", "MICHIGAN": "MI", "MINNESOTA": "MN",
+    "MISSISSIPPI": "MS", "MISSOURI": "MO", "MONTANA": "MT", "NEBRASKA": "NE", "NEVADA": "NV",
+    "NEW HAMPSHIRE": "NH", "NEW JERSEY": "NJ", "NEW MEXICO": "NM", "NEW YORK": "NY",
+    "NORTH CAROLINA": "NC", "NORTH DAKOTA": "ND", "OHIO": "OH", "OKLAHOMA": "OK", "OREGON": "OR",
+    "PENNSYLVANIA": "PA", "RHODE ISLAND": "RI", "SOUTH CAROLINA": "SC", "SOUTH DAKOTA": "SD",
+    "TENNESSEE": "TN", "TEXAS": "TX", "UTAH": "UT", "VERMONT": "VT", "VIRGINIA": "VA",
+    "WASHINGTON": "WA", "WEST VIRGINIA": "WV", "WISCONSIN": "WI", "WYOMING": "WY",
+    "PUERTO RICO": "PR", "GUAM": "GU", "VIRGIN ISLANDS": "VI", "AMERICAN SAMOA": "AS",
+}  # fmt: skip
+
+
+def normalize_state(value: Any) -> str:
+    """USPS two-letter state code; full names are mapped, anything else is kept folded."""
+    s = fold(value)
+    return _STATES.get(s, s)
+
+
+_CITY_WORDS = {"SAINT": "ST", "SAINTE": "STE", "FORT": "FT", "MOUNT": "MT"}
+
+
+def normalize_city(value: Any) -> str:
+    """Folded city with SAINT→ST, FORT→FT, MOUNT→MT."""
+    return " ".join(_CITY_WORDS.get(w, w) for w in fold(value).split())
+
+
+def normalize_zip5(value: Any) -> str:
+    """ZIP5 from ZIP or ZIP+4 ('' when not a ZIP); 4/8 digits get their lost leading zero back."""
+    digits = "".join(c for c in as_text(value) if c.isascii() and c.isdigit())
+    if len(digits) in (4, 8):
+        digits = "0" + digits
+    if len(digits) in (5, 9) and digits[:5] != "00000":
+        return digits[:5]
+    return ""
