@@ -1,0 +1,423 @@
+"""Blocking stage: which (submission, register row) pairs are worth comparing.
+
+The submissions (the small side) are indexed by keyed blocking keys; the register (the large
+side) streams past that index in row chunks, so memory stays flat as the register grows. A pair
+is a candidate when it shares at least one key. Keys come from several complementary
+:class:`BlockingRule` s — single tokens (a surname component, a phonetic code, house number +
+ZIP) and compound keys hashed from two token types (surname component x given-name phonetic,
+surname x ZIP...) — so that one typo, a nickname or a dropped second surname does not lose a
+true pair.
+
+Oversized blocks: a single-token key whose block would hold more than ``max_block_pairs`` pairs
+(submissions with the key x register rows with the token, counted from :class:`TokenStats`) is
+dropped from the index. Such a key is a very common token (GARCIA, a large apartment complex);
+the pairs it would have produced are still reached through the more specific compound keys.
+
+API
+---
+* :class:`Encoded` — Bloom words and tokens of a table as two matrices (``Encoded.of(table)``).
+* :class:`TokenStats` — register token frequencies (``TokenStats.from_batches``): block caps
+  here, term-frequency adjustment in scoring.
+* :func:`build_index` ``(Encoded, BlockingConfig, TokenStats | None) -> BlockingIndex``;
+  :meth:`BlockingIndex.join` ``(Encoded, row0) -> CandidatePairs`` for one register chunk.
+* :func:`candidate_pairs` — the whole stream, :func:`register_chunks` — the chunking.
+* :func:`pairs_completeness` — share of true pairs that became candidates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+import numpy as np
+import pyarrow as pa
+
+from . import kernels as K
+from .encoding.schema import BloomField, TokenType, filter_words, token_slots
+from .errors import ConfigError, SchemaError
+
+
+class Engine(StrEnum):
+    """Which implementation runs the hot loops (all give identical results)."""
+
+    NUMBA = "numba"  # compiled, one thread
+    NUMBA_PARALLEL = "numba_parallel"  # compiled, all threads
+    NUMPY = "numpy"  # reference twin
+
+
+# ============================================================================ encoded matrices
+@dataclass(frozen=True)
+class Encoded:
+    """A table's encodings as two matrices: Bloom words and token slots, fields side by side.
+
+    ``word_off[f]:word_off[f+1]`` are the words of the ``f``-th :class:`BloomField`,
+    ``slot_off[t]:slot_off[t+1]`` the slots of the ``t``-th :class:`TokenType`.
+    """
+
+    words: np.ndarray  # (rows, total words) uint64
+    tokens: np.ndarray  # (rows, total slots) uint64, 0 = empty
+    word_off: np.ndarray  # int64, len(BloomField) + 1
+    slot_off: np.ndarray  # int64, len(TokenType) + 1
+
+    @classmethod
+    def of(cls, table: pa.Table | pa.RecordBatch) -> Encoded:
+        """Copy the encoded columns of ``table`` into the two matrices (layout from widths)."""
+        try:
+            words = [filter_words(table, f) for f in BloomField]
+            toks = [token_slots(table, t) for t in TokenType]
+        except KeyError:
+            raise SchemaError("table lacks encoded columns of the encoding schema") from None
+        word_off = np.concatenate([[0], np.cumsum([w.shape[1] for w in words])]).astype(np.int64)
+        slot_off = np.concatenate([[0], np.cumsum([t.shape[1] for t in toks])]).astype(np.int64)
+        return cls(
+            words=np.ascontiguousarray(np.concatenate(words, axis=1)),
+            tokens=np.ascontiguousarray(np.concatenate(toks, axis=1)),
+            word_off=word_off,
+            slot_off=slot_off,
+        )
+
+    @property
+    def rows(self) -> int:
+        return int(self.words.shape[0])
+
+    def token(self, t: TokenType) -> np.ndarray:
+        """``(rows, slots)`` view of one token type."""
+        i = list(TokenType).index(t)
+        return self.tokens[:, self.slot_off[i] : self.slot_off[i + 1]]
+
+    def same_layout(self, other: Encoded) -> bool:
+        return np.array_equal(self.word_off, other.word_off) and np.array_equal(
+            self.slot_off, other.slot_off
+        )
+
+
+# ============================================================================ candidate pairs
+@dataclass(frozen=True)
+class CandidatePairs:
+    """Pairs as two aligned arrays: submission row and global register row.
+
+    Produced sorted by (register row, submission) without duplicates.
+    """
+
+    sub_idx: np.ndarray  # int32
+    reg_idx: np.ndarray  # int64
+
+    def __post_init__(self) -> None:
+        if self.sub_idx.shape != self.reg_idx.shape or self.sub_idx.ndim != 1:
+            raise ConfigError("candidate pair arrays must be 1-d and of equal length")
+
+    def __len__(self) -> int:
+        return int(self.sub_idx.shape[0])
+
+    @staticmethod
+    def empty() -> CandidatePairs:
+        return CandidatePairs(np.empty(0, np.int32), np.empty(0, np.int64))
+
+    @staticmethod
+    def concat(parts: Iterable[CandidatePairs]) -> CandidatePairs:
+        parts = list(parts)
+        if not parts:
+            return CandidatePairs.empty()
+        return CandidatePairs(
+            np.concatenate([p.sub_idx for p in parts]), np.concatenate([p.reg_idx for p in parts])
+        )
+
+
+def pairs_completeness(
+    candidates: CandidatePairs, true_sub: np.ndarray, true_reg: np.ndarray
+) -> float:
+    """Share of the true pairs ``(true_sub[i], true_reg[i])`` that are among ``candidates``."""
+    true_sub = np.asarray(true_sub, np.int64)
+    true_reg = np.asarray(true_reg, np.int64)
+    if true_sub.size == 0:
+        return 1.0
+    width = int(max(true_sub.max(), candidates.sub_idx.max(initial=0))) + 1
+    found = np.isin(
+        true_reg * width + true_sub,
+        candidates.reg_idx.astype(np.int64) * width + candidates.sub_idx.astype(np.int64),
+    )
+    return float(found.mean())
+
+
+# ============================================================================ token statistics
+@dataclass(frozen=True)
+class TokenTable:
+    """Distinct tokens of one type in the register, with row counts and log2 frequencies."""
+
+    tokens: np.ndarray  # sorted unique uint64
+    counts: np.ndarray  # int64 rows holding the token
+    log2_freq: np.ndarray  # float64 log2(count / rows)
+
+    def count_of(self, tokens: np.ndarray) -> np.ndarray:
+        """Row count of each token (0 when absent)."""
+        if self.tokens.size == 0:
+            return np.zeros(tokens.shape, np.int64)
+        pos = np.minimum(np.searchsorted(self.tokens, tokens), self.tokens.size - 1)
+        return np.where(self.tokens[pos] == tokens, self.counts[pos], 0)
+
+
+#: Token types counted by default: those of capped rules and of term-frequency adjustment.
+DEFAULT_STATS_TYPES: tuple[TokenType, ...] = (
+    TokenType.SURNAME,
+    TokenType.SURNAME_PHONETIC,
+    TokenType.GIVEN,
+    TokenType.STREET_NUMBER_ZIP,
+)
+
+
+@dataclass(frozen=True)
+class TokenStats:
+    """Token frequencies of the encoded register (term-frequency adjustment and block caps).
+
+    A token's frequency is the share of register rows holding it: the chance that a random
+    register row agrees with a submission on that token (its u-probability).
+    """
+
+    rows: int
+    tables: dict[TokenType, TokenTable] = field(default_factory=dict)
+
+    @property
+    def log2_floor(self) -> float:
+        """Lowest log2 frequency used: a token held by one row."""
+        return float(-np.log2(max(self.rows, 1)))
+
+    def table(self, t: TokenType) -> TokenTable | None:
+        return self.tables.get(t)
+
+    @classmethod
+    def from_batches(
+        cls,
+        batches: RegisterSource,
+        types: Iterable[TokenType] = DEFAULT_STATS_TYPES,
+    ) -> TokenStats:
+        """Count tokens over a stream of register batches (one pass, memory ~ distinct tokens)."""
+        types = tuple(types)
+        acc: dict[TokenType, list[tuple[np.ndarray, np.ndarray]]] = {t: [] for t in types}
+        rows = 0
+        for batch in iter_batches(batches):
+            rows += batch.num_rows
+            for t in types:
+                slots = np.sort(token_slots(batch, t), axis=1)
+                keep = slots != 0
+                keep[:, 1:] &= slots[:, 1:] != slots[:, :-1]  # once per row
+                u, c = np.unique(slots[keep], return_counts=True)
+                acc[t].append((u, c.astype(np.int64)))
+                if len(acc[t]) >= 16:
+                    acc[t] = [_merge_counts(acc[t])]
+        tables = {}
+        for t in types:
+            u, c = _merge_counts(acc[t])
+            lf = np.log2(c / max(rows, 1)) if c.size else np.empty(0)
+            tables[t] = TokenTable(u, c, lf.astype(np.float64))
+        return cls(rows=rows, tables=tables)
+
+
+def _merge_counts(parts: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    if not parts:
+        return np.empty(0, np.uint64), np.empty(0, np.int64)
+    u, inv = np.unique(np.concatenate([p[0] for p in parts]), return_inverse=True)
+    c = np.bincount(inv, weights=np.concatenate([p[1] for p in parts]), minlength=u.size)
+    return u.astype(np.uint64), c.astype(np.int64)
+
+
+# ============================================================================ rules and keys
+@dataclass(frozen=True)
+class BlockingRule:
+    """A blocking key: one token type, or two combined (every slot pair hashed together).
+
+    ``max_block_pairs`` caps a single-token key's block (submissions x register rows); None:
+    never dropped.
+    """
+
+    first: TokenType
+    second: TokenType | None = None
+    max_block_pairs: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.max_block_pairs is not None and self.max_block_pairs < 1:
+            raise ConfigError("max_block_pairs must be positive")
+        if self.max_block_pairs is not None and self.second is not None:
+            raise ConfigError("only single-token blocking rules can be capped")
+
+
+#: Default rules; the single-token ones are capped, compound ones keep their pairs reachable.
+DEFAULT_RULES: tuple[BlockingRule, ...] = (
+    BlockingRule(TokenType.SURNAME, max_block_pairs=20_000),
+    BlockingRule(TokenType.SURNAME_PHONETIC, max_block_pairs=20_000),
+    BlockingRule(TokenType.STREET_NUMBER_ZIP, max_block_pairs=20_000),
+    BlockingRule(TokenType.TIN),
+    BlockingRule(TokenType.SURNAME, TokenType.GIVEN_PHONETIC),
+    BlockingRule(TokenType.SURNAME_PHONETIC, TokenType.GIVEN_CANONICAL),
+    BlockingRule(TokenType.SURNAME, TokenType.ZIP5),
+    BlockingRule(TokenType.SURNAME_PHONETIC, TokenType.ZIP5),
+    BlockingRule(TokenType.GIVEN_CANONICAL, TokenType.STREET_NUMBER_ZIP),
+    BlockingRule(TokenType.GIVEN_PHONETIC, TokenType.STREET_ZIP),
+    BlockingRule(TokenType.BIRTH_DATE, TokenType.SURNAME_PHONETIC),
+)
+
+
+@dataclass(frozen=True)
+class BlockingConfig:
+    """Blocking rules and the register chunk size (rows per join call)."""
+
+    rules: tuple[BlockingRule, ...] = DEFAULT_RULES
+    chunk_rows: int = 65_536
+
+    def __post_init__(self) -> None:
+        if not self.rules:
+            raise ConfigError("at least one blocking rule is needed")
+        if self.chunk_rows < 1:
+            raise ConfigError("chunk_rows must be positive")
+
+
+_M1 = np.uint64(0xBF58476D1CE4E5B9)
+_M2 = np.uint64(0x94D049BB133111EB)
+_GOLDEN = 0x9E3779B97F4A7C15
+
+
+def mix64(x: np.ndarray) -> np.ndarray:
+    """splitmix64 finaliser (a bijection of uint64)."""
+    x = x ^ (x >> np.uint64(30))
+    x = x * _M1
+    x = x ^ (x >> np.uint64(27))
+    x = x * _M2
+    return x ^ (x >> np.uint64(31))
+
+
+def rule_keys(enc: Encoded, rule: BlockingRule, rule_id: int) -> np.ndarray:
+    """``(rows, k)`` uint64 keys of one rule (0 = none), salted by ``rule_id``."""
+    salt = np.uint64(((rule_id + 1) * _GOLDEN) & 0xFFFFFFFFFFFFFFFF)
+    a = enc.token(rule.first)
+    with np.errstate(over="ignore"):
+        h = mix64(a ^ salt)
+        if rule.second is None:
+            keys, valid = h, a != 0
+        else:
+            b = enc.token(rule.second)
+            keys = mix64(h[:, :, None] ^ b[:, None, :]).reshape(enc.rows, -1)
+            valid = ((a != 0)[:, :, None] & (b != 0)[:, None, :]).reshape(enc.rows, -1)
+    keys = np.where(keys == 0, np.uint64(1), keys)
+    return np.where(valid, keys, np.uint64(0))
+
+
+def all_rule_keys(enc: Encoded, rules: tuple[BlockingRule, ...]) -> np.ndarray:
+    return np.ascontiguousarray(
+        np.concatenate([rule_keys(enc, r, i) for i, r in enumerate(rules)], axis=1)
+    )
+
+
+# ============================================================================ index and join
+@dataclass(frozen=True)
+class BlockingIndex:
+    """Sorted blocking keys of the submissions and, per key, its ascending submission rows."""
+
+    keys: np.ndarray  # sorted unique uint64
+    offsets: np.ndarray  # int64, len(keys) + 1
+    postings: np.ndarray  # int32 submission rows
+    rules: tuple[BlockingRule, ...]
+    submissions: int
+    dropped_keys: int  # oversized blocks left out
+
+    def join(self, reg: Encoded, row0: int = 0, engine: Engine = Engine.NUMBA) -> CandidatePairs:
+        """Candidate pairs of one register chunk whose first row has global index ``row0``."""
+        reg_keys = all_rule_keys(reg, self.rules)
+        fn = K.join_np if engine == Engine.NUMPY else K.join_nb
+        sub, regi = fn(self.keys, self.offsets, self.postings, reg_keys, int(row0))
+        return CandidatePairs(sub, regi)
+
+
+def build_index(
+    subs: Encoded, config: BlockingConfig | None = None, stats: TokenStats | None = None
+) -> BlockingIndex:
+    """Index the submissions by every rule's keys; drop oversized single-token blocks."""
+    config = config or BlockingConfig()
+    n = subs.rows
+    all_keys, all_subs = [], []
+    dropped = 0
+    for r, rule in enumerate(config.rules):
+        keys = rule_keys(subs, rule, r)
+        rows = np.repeat(np.arange(n, dtype=np.int64), keys.shape[1])
+        flat = keys.reshape(-1)
+        ok = flat != 0
+        flat, rows = flat[ok], rows[ok]
+        table = stats.table(rule.first) if stats is not None else None
+        if rule.max_block_pairs is not None and table is not None and flat.size:
+            raw = subs.token(rule.first).reshape(-1)[ok]
+            code = np.unique(np.stack([flat.view(np.int64), rows]), axis=1)  # (key, sub) once
+            uk, inv, n_sub = np.unique(code[0], return_inverse=True, return_counts=True)
+            first_raw = np.zeros(uk.size, np.uint64)
+            # raw token of each key (a bijection per rule, so any occurrence will do)
+            kpos = np.searchsorted(uk, flat.view(np.int64))
+            first_raw[kpos] = raw
+            n_reg = table.count_of(first_raw)
+            too_big = n_sub.astype(np.float64) * n_reg > rule.max_block_pairs
+            dropped += int(too_big.sum())
+            keep = ~too_big[inv]
+            flat, rows = code[0][keep].view(np.uint64), code[1][keep]
+        all_keys.append(flat)
+        all_subs.append(rows)
+    keys = np.concatenate(all_keys) if all_keys else np.empty(0, np.uint64)
+    sub = np.concatenate(all_subs) if all_subs else np.empty(0, np.int64)
+    order = np.lexsort((sub, keys))
+    keys, sub = keys[order], sub[order]
+    if keys.size:
+        first = np.ones(keys.size, bool)
+        first[1:] = (keys[1:] != keys[:-1]) | (sub[1:] != sub[:-1])
+        keys, sub = keys[first], sub[first]
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]) if keys.size else np.empty(0, int)
+    offsets = np.append(starts, keys.size).astype(np.int64)
+    return BlockingIndex(
+        keys=np.ascontiguousarray(keys[starts], dtype=np.uint64),
+        offsets=offsets,
+        postings=np.ascontiguousarray(sub, dtype=np.int32),
+        rules=config.rules,
+        submissions=n,
+        dropped_keys=dropped,
+    )
+
+
+Batch = pa.RecordBatch | pa.Table
+#: A register stream: batches, or a callable returning a fresh stream (can be read twice).
+RegisterSource = Iterable[Batch] | Callable[[], Iterable[Batch]]
+
+
+def iter_batches(source: RegisterSource) -> Iterable[Batch]:
+    """The batches of a register source (a callable is called, a table split in batches)."""
+    if isinstance(source, pa.Table):
+        return source.to_batches()
+    if callable(source):
+        return source()
+    return source
+
+
+def rereadable(source: RegisterSource) -> bool:
+    """Can the source be streamed more than once (a callable, table or sequence)?"""
+    return callable(source) or isinstance(source, pa.Table | list | tuple)
+
+
+def register_chunks(batches: RegisterSource, chunk_rows: int) -> Iterator[tuple[int, Batch]]:
+    """Split a register stream into slices of at most ``chunk_rows`` rows, with global row0."""
+    row0 = 0
+    for batch in iter_batches(batches):
+        for start in range(0, batch.num_rows, chunk_rows):
+            piece = batch.slice(start, chunk_rows)
+            yield row0 + start, piece
+        row0 += batch.num_rows
+
+
+def candidate_pairs(
+    submissions: pa.Table | pa.RecordBatch | Encoded,
+    register_batches: RegisterSource,
+    config: BlockingConfig | None = None,
+    stats: TokenStats | None = None,
+    engine: Engine = Engine.NUMBA,
+) -> CandidatePairs:
+    """All candidate pairs of a register stream (the same whatever the chunking)."""
+    config = config or BlockingConfig()
+    subs = submissions if isinstance(submissions, Encoded) else Encoded.of(submissions)
+    index = build_index(subs, config, stats)
+    return CandidatePairs.concat(
+        index.join(Encoded.of(chunk), row0, engine)
+        for row0, chunk in register_chunks(register_batches, config.chunk_rows)
+    )

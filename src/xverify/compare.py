@@ -1,0 +1,341 @@
+"""Comparison stage: agreement levels of candidate pairs.
+
+Each pair gets one int8 level per :class:`Comparison`; higher is stronger agreement, ``-1`` is
+the explicit **missing** level (a side lacks the value) and contributes match weight 0 by policy:
+a missing value is no evidence either way. Levels are mutually exclusive and tested in the order
+below (first that holds wins).
+
+=============  =====  ==========================================================================
+comparison     level  meaning
+=============  =====  ==========================================================================
+given          4      a given-name token agrees exactly (TF-adjusted)
+               3      canonical given names agree (nickname: BILL ~ WILLIAM)
+               2      Dice of given-name filters >= ``given_hi`` (0.9)
+               1      Dice >= ``given_lo`` (0.7)
+               0      else;  -1 missing on a side
+surname        5      all surname components agree exactly (same component sets; TF-adjusted)
+               4      some component agrees exactly (dropped second surname; TF-adjusted)
+               3      Dice of surname filters >= ``surname_hi`` (0.9)
+               2      a phonetic code of a component agrees
+               1      Dice >= ``surname_lo`` (0.7)
+               0      else;  -1 missing
+middle         1      middle initial agrees;  0 differs;  -1 missing
+suffix         1      suffix agrees;  0 differs (JR vs SR);  -1 missing on a side
+birth_date     1 / 0 / -1
+tin            1 / 0 / -1
+address        5      street line + ZIP agree and unit agrees (or neither has one)
+               4      street line + ZIP agree, unit on one side only
+               3      house number + ZIP agree and street Dice >= ``street_hi`` (0.8)
+               2      street Dice >= ``street_hi`` and place (city, ZIP) Dice >= ``place_hi``
+               1      street line + ZIP agree but units differ (neighbour in the same building)
+               0      else;  -1 street missing on a side
+=============  =====  ==========================================================================
+
+The address is compared **as one unit**: street, unit, city and ZIP are not independent evidence.
+Levels >= :data:`ADDRESS_AGREES_MIN_LEVEL` mean "the address agrees".
+
+API
+---
+* :class:`Encoded` — the Bloom words and tokens of a table side by side (``Encoded.of(table)``).
+* :func:`compare_pairs` — ``(Encoded, Encoded, CandidatePairs, CompareConfig, TokenStats)`` ->
+  :class:`ComparedPairs` (levels and term-frequency terms).
+* :func:`encoded_table` / :func:`random_encoded_table` — build encoded Arrow tables from arrays
+  (tests, benchmarks).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import IntEnum
+
+import numpy as np
+import pyarrow as pa
+
+from . import kernels as K
+from .blocking import CandidatePairs, Encoded, Engine, TokenStats
+from .encoding.schema import BloomField, EncodingSchema, TokenType
+from .errors import ConfigError, SchemaError
+
+__all__ = [
+    "ADDRESS_AGREES_MIN_LEVEL",
+    "COMPARISONS",
+    "LEVEL_LABELS",
+    "MISSING",
+    "CompareConfig",
+    "ComparedPairs",
+    "Comparison",
+    "ComparisonSpec",
+    "Encoded",
+    "Engine",
+    "Part",
+    "address_agrees",
+    "compare_pairs",
+    "encoded_table",
+    "random_encoded_table",
+]
+
+MISSING = K.MISSING
+
+
+class Comparison(IntEnum):
+    """Columns of the levels matrix (order fixed: it is the column order of kernels)."""
+
+    GIVEN = K.C_GIVEN
+    SURNAME = K.C_SURNAME
+    MIDDLE = K.C_MIDDLE
+    SUFFIX = K.C_SUFFIX
+    BIRTH_DATE = K.C_BIRTH_DATE
+    TIN = K.C_TIN
+    ADDRESS = K.C_ADDRESS
+
+
+class Part(IntEnum):
+    """Which share of the match weight a comparison contributes to."""
+
+    OTHER = 0
+    NAME = 1
+    ADDRESS = 2
+
+
+PARTS: Mapping[Comparison, Part] = {
+    Comparison.GIVEN: Part.NAME,
+    Comparison.SURNAME: Part.NAME,
+    Comparison.MIDDLE: Part.NAME,
+    Comparison.SUFFIX: Part.NAME,
+    Comparison.BIRTH_DATE: Part.OTHER,
+    Comparison.TIN: Part.OTHER,
+    Comparison.ADDRESS: Part.ADDRESS,
+}
+
+#: Human-readable label of each level (index = level), per comparison.
+LEVEL_LABELS: Mapping[Comparison, tuple[str, ...]] = {
+    Comparison.GIVEN: ("else", "dice>=lo", "dice>=hi", "canonical", "exact"),
+    Comparison.SURNAME: ("else", "dice>=lo", "phonetic", "dice>=hi", "some exact", "all exact"),
+    Comparison.MIDDLE: ("differs", "initial agrees"),
+    Comparison.SUFFIX: ("differs", "agrees"),
+    Comparison.BIRTH_DATE: ("differs", "agrees"),
+    Comparison.TIN: ("differs", "agrees"),
+    Comparison.ADDRESS: (
+        "differs",
+        "same street, other unit",
+        "street~ + place~",
+        "number+zip, street~",
+        "street+zip, unit one side",
+        "street+zip+unit",
+    ),
+}
+#: Levels (per comparison) whose u-probability is replaced by the agreeing token's frequency.
+TF_LEVELS: Mapping[Comparison, tuple[int, ...]] = {
+    Comparison.SURNAME: (4, 5),
+    Comparison.GIVEN: (4,),
+}
+#: Comparison of each term-frequency column of :attr:`ComparedPairs.tf`.
+TF_COMPARISONS: tuple[Comparison, ...] = (Comparison.SURNAME, Comparison.GIVEN)
+ADDRESS_AGREES_MIN_LEVEL = 2
+
+
+@dataclass(frozen=True)
+class ComparisonSpec:
+    """Name (lowercase, used in ``level_<name>`` columns), labels and weight part of a column."""
+
+    comparison: Comparison
+    name: str
+    labels: tuple[str, ...]
+    part: Part
+
+
+#: The comparisons in levels-matrix column order.
+COMPARISONS: tuple[ComparisonSpec, ...] = tuple(
+    ComparisonSpec(c, c.name.lower(), LEVEL_LABELS[c], PARTS[c]) for c in Comparison
+)
+
+
+def address_agrees(levels: np.ndarray) -> np.ndarray:
+    """Per pair: the address comparison is an agreement level (>= ADDRESS_AGREES_MIN_LEVEL)."""
+    return np.asarray(levels)[:, int(Comparison.ADDRESS)] >= ADDRESS_AGREES_MIN_LEVEL
+
+
+if list(BloomField).index(BloomField.PLACE) != K.BF_PLACE or len(BloomField) != 5:
+    raise SchemaError("kernels expect the BloomField order of schema version 1")
+if list(TokenType).index(TokenType.TIN) != K.TT_TIN or len(TokenType) != 13:
+    raise SchemaError("kernels expect the TokenType order of schema version 1")
+
+
+@dataclass(frozen=True)
+class CompareConfig:
+    """Dice thresholds of the levels (see the module table)."""
+
+    given_hi: float = 0.9
+    given_lo: float = 0.7
+    surname_hi: float = 0.9
+    surname_lo: float = 0.7
+    street_hi: float = 0.8
+    place_hi: float = 0.8
+
+    def __post_init__(self) -> None:
+        for name in ("given_hi", "given_lo", "surname_hi", "surname_lo", "street_hi", "place_hi"):
+            if not 0.0 < getattr(self, name) <= 1.0:
+                raise ConfigError(f"{name} must be in (0, 1]")
+        if self.given_lo > self.given_hi or self.surname_lo > self.surname_hi:
+            raise ConfigError("lower Dice thresholds must not exceed the higher ones")
+
+    def thresholds(self) -> np.ndarray:
+        return np.array(
+            [
+                self.given_hi,
+                self.given_lo,
+                self.surname_hi,
+                self.surname_lo,
+                self.street_hi,
+                self.place_hi,
+            ],
+            dtype=np.float64,
+        )
+
+
+@dataclass(frozen=True)
+class ComparedPairs:
+    """Candidate pairs with their agreement levels and term-frequency terms.
+
+    ``tf[:, k]`` is the summed log2 register frequency of the tokens agreeing in comparison
+    ``TF_COMPARISONS[k]`` (NaN when none agree or no statistics were given).
+    """
+
+    pairs: CandidatePairs
+    levels: np.ndarray  # (n, len(Comparison)) int8
+    tf: np.ndarray  # (n, len(TF_COMPARISONS)) float64
+
+    def __len__(self) -> int:
+        return int(self.levels.shape[0])
+
+    @staticmethod
+    def concat(parts: list[ComparedPairs]) -> ComparedPairs:
+        if not parts:
+            return ComparedPairs(
+                CandidatePairs.empty(),
+                np.empty((0, len(Comparison)), np.int8),
+                np.empty((0, len(TF_COMPARISONS))),
+            )
+        return ComparedPairs(
+            CandidatePairs.concat([p.pairs for p in parts]),
+            np.concatenate([p.levels for p in parts]),
+            np.concatenate([p.tf for p in parts]),
+        )
+
+
+_COMPARE = {Engine.NUMBA: K.compare_nb, Engine.NUMBA_PARALLEL: K.compare_par_nb}
+
+
+def compare_pairs(
+    subs: Encoded,
+    reg: Encoded,
+    pairs: CandidatePairs,
+    config: CompareConfig | None = None,
+    stats: TokenStats | None = None,
+    *,
+    reg_row0: int = 0,
+    engine: Engine = Engine.NUMBA,
+) -> ComparedPairs:
+    """Levels of ``pairs``; ``reg`` holds register rows ``reg_row0, reg_row0 + 1, ...``."""
+    config = config or CompareConfig()
+    if not subs.same_layout(reg):
+        raise SchemaError("submissions and register use different encoding layouts")
+    sur_tok, sur_lf, giv_tok, giv_lf, floor = _tf_arrays(stats)
+    si = np.ascontiguousarray(pairs.sub_idx, dtype=np.int64)
+    ri = np.ascontiguousarray(pairs.reg_idx - reg_row0, dtype=np.int64)
+    fn = _COMPARE.get(engine, K.compare_np)
+    levels, tf = fn(
+        subs.words, subs.tokens, reg.words, reg.tokens, si, ri, subs.word_off, subs.slot_off,
+        config.thresholds(), sur_tok, sur_lf, giv_tok, giv_lf, floor,
+    )  # fmt: skip
+    return ComparedPairs(pairs, levels, tf)
+
+
+def _tf_arrays(
+    stats: TokenStats | None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float]:
+    empty_t, empty_f = np.empty(0, np.uint64), np.empty(0, np.float64)
+    if stats is None:
+        return empty_t, empty_f, empty_t, empty_f, 0.0
+    sur = stats.table(TokenType.SURNAME)
+    giv = stats.table(TokenType.GIVEN)
+    sur_t, sur_f = (sur.tokens, sur.log2_freq) if sur is not None else (empty_t, empty_f)
+    giv_t, giv_f = (giv.tokens, giv.log2_freq) if giv is not None else (empty_t, empty_f)
+    return sur_t, sur_f, giv_t, giv_f, stats.log2_floor
+
+
+# ---------------------------------------------------------------------------- table builders
+def encoded_table(
+    words: Mapping[BloomField, np.ndarray],
+    tokens: Mapping[TokenType, np.ndarray],
+    schema: EncodingSchema | None = None,
+    extra: Mapping[str, pa.Array | np.ndarray] | None = None,
+) -> pa.Table:
+    """Arrow table with the schema's encoded columns from ``(rows, words)`` / ``(rows, slots)``
+    uint64 arrays (absent fields: all zero), plus ``extra`` columns (e.g. ``person``)."""
+    schema = schema or EncodingSchema()
+    n = _row_count(words, tokens)
+    cols: dict[str, pa.Array] = {}
+    missing = np.zeros(n, np.uint16)
+    for i, (f, spec) in enumerate(schema.blooms.items()):
+        arr = np.zeros((n, spec.bits // 64), np.uint64)
+        if f in words:
+            arr[:] = words[f]
+        missing |= np.where(arr.any(axis=1), 0, 1 << i).astype(np.uint16)
+        cols[schema.bloom_column(f)] = _fixed(arr)
+    for t, slots in schema.slots.items():
+        arr = np.zeros((n, slots), np.uint64)
+        if t in tokens:
+            src = np.asarray(tokens[t], dtype=np.uint64).reshape(n, -1)
+            arr[:, : src.shape[1]] = src[:, :slots]
+        cols[schema.token_column(t)] = _fixed(arr)
+    cols["missing"] = pa.array(missing)
+    for name, values in (extra or {}).items():
+        cols[name] = pa.array(values)
+    return pa.table(cols)
+
+
+def _row_count(
+    words: Mapping[BloomField, np.ndarray], tokens: Mapping[TokenType, np.ndarray]
+) -> int:
+    sizes = {len(a) for a in words.values()} | {len(a) for a in tokens.values()}
+    if len(sizes) != 1:
+        raise ConfigError("all encoded arrays must have the same number of rows (and at least one)")
+    return sizes.pop()
+
+
+def _fixed(arr: np.ndarray) -> pa.Array:
+    arr = np.ascontiguousarray(arr, dtype="<u8")
+    width = arr.shape[1] * 8
+    return pa.FixedSizeBinaryArray.from_buffers(
+        pa.binary(width), len(arr), [None, pa.py_buffer(arr.tobytes())]
+    )
+
+
+def random_encoded_table(
+    rows: int,
+    rng: np.random.Generator,
+    schema: EncodingSchema | None = None,
+    *,
+    bit_density: float = 0.3,
+    vocabulary: int = 1000,
+) -> pa.Table:
+    """Random encodings (filters with ``bit_density`` of bits set, tokens from ``vocabulary``
+    values per type, some slots empty) for tests and benchmarks."""
+    schema = schema or EncodingSchema()
+    words = {
+        f: _random_bits(rng, (rows, s.bits // 64), bit_density) for f, s in schema.blooms.items()
+    }
+    tokens = {}
+    for t, slots in schema.slots.items():
+        tok = rng.integers(1, vocabulary + 1, size=(rows, slots), dtype=np.uint64)
+        tok[:, 1:] *= rng.random((rows, slots - 1)) < 0.3
+        salt = np.uint64(list(TokenType).index(t) + 1)
+        tokens[t] = np.where(tok == 0, 0, tok * np.uint64(0x9E3779B97F4A7C15) + salt)
+    return encoded_table(words, tokens, schema)
+
+
+def _random_bits(rng: np.random.Generator, shape: tuple[int, int], density: float) -> np.ndarray:
+    bits = rng.random((*shape, 64)) < density
+    return np.packbits(bits, axis=-1, bitorder="little").view("<u8").reshape(shape)

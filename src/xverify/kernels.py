@@ -1,0 +1,697 @@
+"""Compiled hot loops of the matcher, each with a plain-NumPy reference twin.
+
+Every kernel is a pure function of arrays (no Arrow, no Python objects), so a distributed engine
+can run it per partition. Each ``*_nb`` kernel (numba, ``cache=True``) has a ``*_np`` twin built
+from vectorised NumPy; the tests run both on the same cases and require identical output (also for
+floats: both sides do the same IEEE operations in the same order; transcendental functions are
+kept out of the kernels and precomputed into tables by the callers).
+
+Kernels
+-------
+``join_*``     token join: register rows x sorted submission key index -> candidate pairs, sorted by
+               (register row, submission), deduplicated.
+``dice_*``     Dice coefficient of one Bloom field over candidate pairs.
+``compare_*``  all agreement levels of a pair in one pass (levels table in :mod:`xverify.compare`).
+``score_*``    Fellegi-Sunter weights from levels, a weight table and term-frequency terms.
+
+Row layout: the Bloom filters of a record are one ``(rows, words)`` uint64 matrix with the fields
+side by side (``word_off[f]:word_off[f+1]`` for field ``f`` in :class:`BloomField` order); the
+tokens are one ``(rows, slots)`` uint64 matrix (``slot_off[t]:slot_off[t+1]`` for token type
+``t`` in :class:`TokenType` order), 0 = empty slot.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+# --- indices fixed by the enum order in xverify.encoding.schema (checked in xverify.compare) ---
+BF_GIVEN, BF_MIDDLE, BF_SURNAME, BF_STREET, BF_PLACE = 0, 1, 2, 3, 4
+(
+    TT_SURNAME,
+    TT_SURNAME_PHONETIC,
+    TT_GIVEN,
+    TT_GIVEN_CANONICAL,
+    TT_GIVEN_PHONETIC,
+    TT_MIDDLE_INITIAL,
+    TT_SUFFIX,
+    TT_STREET_NUMBER_ZIP,
+    TT_STREET_ZIP,
+    TT_UNIT,
+    TT_ZIP5,
+    TT_BIRTH_DATE,
+    TT_TIN,
+) = range(13)
+
+# comparison columns of the levels matrix (xverify.compare.Comparison has the same order)
+C_GIVEN, C_SURNAME, C_MIDDLE, C_SUFFIX, C_BIRTH_DATE, C_TIN, C_ADDRESS = range(7)
+N_COMPARISONS = 7
+# columns of the threshold vector (xverify.compare.CompareConfig.thresholds())
+TH_GIVEN_HI, TH_GIVEN_LO, TH_SURNAME_HI, TH_SURNAME_LO, TH_STREET, TH_PLACE = range(6)
+# term-frequency columns: log2 frequency of the agreeing surname / given tokens
+TF_SURNAME, TF_GIVEN = 0, 1
+
+MISSING = -1
+
+
+# ============================================================================ token join
+@numba.njit(cache=True, nogil=True)
+def _find(keys: np.ndarray, t: np.uint64) -> int:
+    lo, hi = 0, keys.shape[0]
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if keys[mid] < t:
+            lo = mid + 1
+        else:
+            hi = mid
+    if lo < keys.shape[0] and keys[lo] == t:
+        return lo
+    return -1
+
+
+@numba.njit(cache=True, nogil=True)
+def join_nb(
+    keys: np.ndarray, offsets: np.ndarray, postings: np.ndarray, reg_keys: np.ndarray, row0: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs (submission, register row) sharing a key; sorted by (row, submission), unique.
+
+    ``keys`` sorted unique uint64, ``postings[offsets[i]:offsets[i+1]]`` the ascending submission
+    indices holding ``keys[i]``; ``reg_keys`` ``(rows, k)`` uint64 with 0 = no key; ``row0`` the
+    global index of the first register row.
+    """
+    n, k = reg_keys.shape
+    pos = np.full((n, k), -1, np.int64)
+    counts = np.zeros(n, np.int64)
+    for i in range(n):
+        c = 0
+        for j in range(k):
+            t = reg_keys[i, j]
+            if t == 0:
+                continue
+            p = _find(keys, t)
+            if p >= 0:
+                pos[i, j] = p
+                c += offsets[p + 1] - offsets[p]
+        counts[i] = c
+    total = counts.sum()
+    longest = counts.max() if n > 0 else 0
+    sub = np.empty(total, np.int32)
+    reg = np.empty(total, np.int64)
+    buf = np.empty(longest, np.int32)
+    out = 0
+    for i in range(n):
+        if counts[i] == 0:
+            continue
+        m = 0
+        for j in range(k):
+            p = pos[i, j]
+            if p < 0:
+                continue
+            for q in range(offsets[p], offsets[p + 1]):
+                buf[m] = postings[q]
+                m += 1
+        b = np.sort(buf[:m])
+        last = -1
+        for q in range(m):
+            v = b[q]
+            if v != last:
+                sub[out] = v
+                reg[out] = row0 + i
+                out += 1
+                last = v
+    return sub[:out].copy(), reg[:out].copy()
+
+
+def join_np(
+    keys: np.ndarray, offsets: np.ndarray, postings: np.ndarray, reg_keys: np.ndarray, row0: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """NumPy twin of :func:`join_nb`."""
+    n, k = reg_keys.shape
+    flat = reg_keys.reshape(-1)
+    rows = np.repeat(np.arange(n, dtype=np.int64), k)
+    if keys.size == 0:
+        return np.empty(0, np.int32), np.empty(0, np.int64)
+    p = np.searchsorted(keys, flat)
+    p_ok = np.minimum(p, keys.size - 1)
+    hit = (flat != 0) & (p < keys.size) & (keys[p_ok] == flat)
+    p, rows = p_ok[hit], rows[hit]
+    lens = offsets[p + 1] - offsets[p]
+    rep_rows = np.repeat(rows, lens)
+    starts = np.repeat(offsets[p] - np.cumsum(lens) + lens, lens)
+    subs = postings[starts + np.arange(rep_rows.size)].astype(np.int64)
+    code = np.unique(rep_rows * (int(postings.max(initial=0)) + 1) + subs)
+    width = int(postings.max(initial=0)) + 1
+    return (code % width).astype(np.int32), (code // width + row0).astype(np.int64)
+
+
+# ============================================================================ Dice
+@numba.njit(cache=True, nogil=True, inline="always")
+def _popcount(x: np.uint64) -> int:
+    x = x - ((x >> np.uint64(1)) & np.uint64(0x5555555555555555))
+    x = (x & np.uint64(0x3333333333333333)) + ((x >> np.uint64(2)) & np.uint64(0x3333333333333333))
+    x = (x + (x >> np.uint64(4))) & np.uint64(0x0F0F0F0F0F0F0F0F)
+    return int((x * np.uint64(0x0101010101010101)) >> np.uint64(56))
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _counts(a: np.ndarray, b: np.ndarray, lo: int, hi: int) -> tuple[int, int, int]:
+    ca = 0
+    cb = 0
+    ci = 0
+    for w in range(lo, hi):
+        x = a[w]
+        y = b[w]
+        ca += _popcount(x)
+        cb += _popcount(y)
+        ci += _popcount(x & y)
+    return ca, cb, ci
+
+
+@numba.njit(cache=True, nogil=True)
+def dice_nb(a: np.ndarray, b: np.ndarray, ia: np.ndarray, ib: np.ndarray) -> np.ndarray:
+    """Dice 2|A&B|/(|A|+|B|) of rows ``a[ia[p]]`` and ``b[ib[p]]``; 0 when both are empty."""
+    n = ia.shape[0]
+    out = np.empty(n, np.float64)
+    w = a.shape[1]
+    for p in range(n):
+        ca, cb, ci = _counts(a[ia[p]], b[ib[p]], 0, w)
+        out[p] = 2.0 * ci / (ca + cb) if ca + cb > 0 else 0.0
+    return out
+
+
+@numba.njit(cache=True, nogil=True, parallel=True)
+def dice_par_nb(a: np.ndarray, b: np.ndarray, ia: np.ndarray, ib: np.ndarray) -> np.ndarray:
+    """Thread-parallel :func:`dice_nb` (same result)."""
+    n = ia.shape[0]
+    out = np.empty(n, np.float64)
+    w = a.shape[1]
+    for p in numba.prange(n):
+        ca, cb, ci = _counts(a[ia[p]], b[ib[p]], 0, w)
+        out[p] = 2.0 * ci / (ca + cb) if ca + cb > 0 else 0.0
+    return out
+
+
+def _bitcount_rows(x: np.ndarray) -> np.ndarray:
+    return np.bitwise_count(x).sum(axis=1, dtype=np.int64)
+
+
+def dice_np(a: np.ndarray, b: np.ndarray, ia: np.ndarray, ib: np.ndarray) -> np.ndarray:
+    """NumPy twin of :func:`dice_nb`."""
+    x, y = a[ia], b[ib]
+    ca, cb, ci = _bitcount_rows(x), _bitcount_rows(y), _bitcount_rows(x & y)
+    den = ca + cb
+    with np.errstate(invalid="ignore", divide="ignore"):
+        d = 2.0 * ci / den
+    return np.where(den > 0, d, 0.0)
+
+
+# ============================================================================ comparison
+@numba.njit(cache=True, nogil=True, inline="always")
+def _log2freq(tok: np.uint64, stat_tokens: np.ndarray, stat_log2f: np.ndarray) -> float:
+    p = _find(stat_tokens, tok)
+    return stat_log2f[p] if p >= 0 else np.nan
+
+
+@numba.njit(cache=True, nogil=True)
+def _compare_one(
+    sw: np.ndarray,
+    st: np.ndarray,
+    rw: np.ndarray,
+    rt: np.ndarray,
+    i: int,
+    j: int,
+    woff: np.ndarray,
+    soff: np.ndarray,
+    th: np.ndarray,
+    sur_tok: np.ndarray,
+    sur_lf: np.ndarray,
+    giv_tok: np.ndarray,
+    giv_lf: np.ndarray,
+    floor: float,
+    lev: np.ndarray,
+    tf: np.ndarray,
+    p: int,
+) -> None:
+    """Levels and TF terms of pair ``p`` = (submission ``i``, register row ``j``)."""
+    s_w = sw[i]
+    r_w = rw[j]
+    s_t = st[i]
+    r_t = rt[j]
+    # ---- given name
+    ga, gb, gi = _counts(s_w, r_w, woff[BF_GIVEN], woff[BF_GIVEN + 1])
+    tf[p, TF_GIVEN] = np.nan
+    if ga == 0 or gb == 0:
+        lev[p, C_GIVEN] = MISSING
+    else:
+        acc = 0.0
+        common = 0
+        for a in range(soff[TT_GIVEN], soff[TT_GIVEN + 1]):
+            t = s_t[a]
+            if t == 0:
+                continue
+            for b in range(soff[TT_GIVEN], soff[TT_GIVEN + 1]):
+                if r_t[b] == t:
+                    common += 1
+                    lf = _log2freq(t, giv_tok, giv_lf)
+                    if not np.isnan(lf):
+                        acc += lf
+                    break
+        if common > 0:
+            lev[p, C_GIVEN] = 4
+            if giv_tok.shape[0] > 0:
+                tf[p, TF_GIVEN] = max(acc, floor)
+        else:
+            canon = False
+            for a in range(soff[TT_GIVEN_CANONICAL], soff[TT_GIVEN_CANONICAL + 1]):
+                t = s_t[a]
+                if t == 0:
+                    continue
+                for b in range(soff[TT_GIVEN_CANONICAL], soff[TT_GIVEN_CANONICAL + 1]):
+                    if r_t[b] == t:
+                        canon = True
+            den = float(ga + gb)
+            if canon:
+                lev[p, C_GIVEN] = 3
+            elif 2.0 * gi >= th[TH_GIVEN_HI] * den:
+                lev[p, C_GIVEN] = 2
+            elif 2.0 * gi >= th[TH_GIVEN_LO] * den:
+                lev[p, C_GIVEN] = 1
+            else:
+                lev[p, C_GIVEN] = 0
+    # ---- surname
+    sa, sb, si = _counts(s_w, r_w, woff[BF_SURNAME], woff[BF_SURNAME + 1])
+    tf[p, TF_SURNAME] = np.nan
+    if sa == 0 or sb == 0:
+        lev[p, C_SURNAME] = MISSING
+    else:
+        acc = 0.0
+        common = 0
+        n_s = 0
+        for a in range(soff[TT_SURNAME], soff[TT_SURNAME + 1]):
+            t = s_t[a]
+            if t == 0:
+                continue
+            n_s += 1
+            for b in range(soff[TT_SURNAME], soff[TT_SURNAME + 1]):
+                if r_t[b] == t:
+                    common += 1
+                    lf = _log2freq(t, sur_tok, sur_lf)
+                    if not np.isnan(lf):
+                        acc += lf
+                    break
+        n_r = 0
+        r_in_s = 0
+        for b in range(soff[TT_SURNAME], soff[TT_SURNAME + 1]):
+            t = r_t[b]
+            if t == 0:
+                continue
+            n_r += 1
+            for a in range(soff[TT_SURNAME], soff[TT_SURNAME + 1]):
+                if s_t[a] == t:
+                    r_in_s += 1
+                    break
+        den = float(sa + sb)
+        if common > 0:
+            lev[p, C_SURNAME] = 5 if (common == n_s and r_in_s == n_r) else 4
+            if sur_tok.shape[0] > 0:
+                tf[p, TF_SURNAME] = max(acc, floor)
+        elif 2.0 * si >= th[TH_SURNAME_HI] * den:
+            lev[p, C_SURNAME] = 3
+        else:
+            phon = False
+            for a in range(soff[TT_SURNAME_PHONETIC], soff[TT_SURNAME_PHONETIC + 1]):
+                t = s_t[a]
+                if t == 0:
+                    continue
+                for b in range(soff[TT_SURNAME_PHONETIC], soff[TT_SURNAME_PHONETIC + 1]):
+                    if r_t[b] == t:
+                        phon = True
+            if phon:
+                lev[p, C_SURNAME] = 2
+            elif 2.0 * si >= th[TH_SURNAME_LO] * den:
+                lev[p, C_SURNAME] = 1
+            else:
+                lev[p, C_SURNAME] = 0
+    # ---- single-token comparisons: agree 1 / disagree 0 / missing -1
+    for c, tt in (
+        (C_MIDDLE, TT_MIDDLE_INITIAL),
+        (C_SUFFIX, TT_SUFFIX),
+        (C_BIRTH_DATE, TT_BIRTH_DATE),
+        (C_TIN, TT_TIN),
+    ):
+        x = s_t[soff[tt]]
+        y = r_t[soff[tt]]
+        if x == 0 or y == 0:
+            lev[p, c] = MISSING
+        else:
+            lev[p, c] = 1 if x == y else 0
+    # ---- address as one unit
+    ta, tb, ti = _counts(s_w, r_w, woff[BF_STREET], woff[BF_STREET + 1])
+    if ta == 0 or tb == 0:
+        lev[p, C_ADDRESS] = MISSING
+    else:
+        x = s_t[soff[TT_STREET_ZIP]]
+        if x != 0 and x == r_t[soff[TT_STREET_ZIP]]:
+            ua = s_t[soff[TT_UNIT]]
+            ub = r_t[soff[TT_UNIT]]
+            if ua == ub:
+                lev[p, C_ADDRESS] = 5
+            elif ua == 0 or ub == 0:
+                lev[p, C_ADDRESS] = 4
+            else:
+                lev[p, C_ADDRESS] = 1
+        else:
+            street_hi = 2.0 * ti >= th[TH_STREET] * float(ta + tb)
+            y = s_t[soff[TT_STREET_NUMBER_ZIP]]
+            if street_hi and y != 0 and y == r_t[soff[TT_STREET_NUMBER_ZIP]]:
+                lev[p, C_ADDRESS] = 3
+            else:
+                pa, pb, pi = _counts(s_w, r_w, woff[BF_PLACE], woff[BF_PLACE + 1])
+                if street_hi and pa + pb > 0 and 2.0 * pi >= th[TH_PLACE] * float(pa + pb):
+                    lev[p, C_ADDRESS] = 2
+                else:
+                    lev[p, C_ADDRESS] = 0
+
+
+@numba.njit(cache=True, nogil=True)
+def compare_nb(
+    sw: np.ndarray,
+    st: np.ndarray,
+    rw: np.ndarray,
+    rt: np.ndarray,
+    si: np.ndarray,
+    ri: np.ndarray,
+    woff: np.ndarray,
+    soff: np.ndarray,
+    th: np.ndarray,
+    sur_tok: np.ndarray,
+    sur_lf: np.ndarray,
+    giv_tok: np.ndarray,
+    giv_lf: np.ndarray,
+    floor: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Agreement levels ``(pairs, 7)`` int8 and TF terms ``(pairs, 2)`` float64 of pairs.
+
+    ``sw``/``rw`` Bloom word matrices and ``st``/``rt`` token matrices of submissions and register
+    rows, ``si``/``ri`` the pair indices into them; ``th`` thresholds; ``*_tok`` sorted register
+    tokens with ``*_lf`` their log2 frequency (empty arrays: no TF term); ``floor`` the lowest
+    log2 frequency. The TF term is the sum of log2 frequencies of the agreeing tokens (NaN when
+    none agree or no statistics are given).
+    """
+    n = si.shape[0]
+    lev = np.empty((n, N_COMPARISONS), np.int8)
+    tf = np.empty((n, 2), np.float64)
+    for p in range(n):
+        _compare_one(
+            sw, st, rw, rt, si[p], ri[p], woff, soff, th,
+            sur_tok, sur_lf, giv_tok, giv_lf, floor, lev, tf, p,
+        )  # fmt: skip
+    return lev, tf
+
+
+@numba.njit(cache=True, nogil=True, parallel=True)
+def compare_par_nb(
+    sw: np.ndarray,
+    st: np.ndarray,
+    rw: np.ndarray,
+    rt: np.ndarray,
+    si: np.ndarray,
+    ri: np.ndarray,
+    woff: np.ndarray,
+    soff: np.ndarray,
+    th: np.ndarray,
+    sur_tok: np.ndarray,
+    sur_lf: np.ndarray,
+    giv_tok: np.ndarray,
+    giv_lf: np.ndarray,
+    floor: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Thread-parallel :func:`compare_nb` (same result)."""
+    n = si.shape[0]
+    lev = np.empty((n, N_COMPARISONS), np.int8)
+    tf = np.empty((n, 2), np.float64)
+    for p in numba.prange(n):
+        _compare_one(
+            sw, st, rw, rt, si[p], ri[p], woff, soff, th,
+            sur_tok, sur_lf, giv_tok, giv_lf, floor, lev, tf, p,
+        )  # fmt: skip
+    return lev, tf
+
+
+def _any_common(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Per row: does a nonzero slot of ``a`` equal a slot of ``b``; ``(rows, slots_a)`` bool."""
+    return (a[:, :, None] == b[:, None, :]).any(axis=2) & (a != 0)
+
+
+def _tf_sum(
+    tokens: np.ndarray, hit: np.ndarray, stat_tok: np.ndarray, stat_lf: np.ndarray
+) -> np.ndarray:
+    """Sum of log2 frequencies of the agreeing tokens, slot order (as in the kernel)."""
+    acc = np.zeros(tokens.shape[0], np.float64)
+    if stat_tok.size == 0:
+        return acc
+    for s in range(tokens.shape[1]):
+        t = tokens[:, s]
+        pos = np.minimum(np.searchsorted(stat_tok, t), stat_tok.size - 1)
+        found = hit[:, s] & (stat_tok[pos] == t)
+        acc = np.where(found, acc + stat_lf[pos], acc)
+    return acc
+
+
+def compare_np(
+    sw: np.ndarray,
+    st: np.ndarray,
+    rw: np.ndarray,
+    rt: np.ndarray,
+    si: np.ndarray,
+    ri: np.ndarray,
+    woff: np.ndarray,
+    soff: np.ndarray,
+    th: np.ndarray,
+    sur_tok: np.ndarray,
+    sur_lf: np.ndarray,
+    giv_tok: np.ndarray,
+    giv_lf: np.ndarray,
+    floor: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """NumPy twin of :func:`compare_nb`."""
+    n = si.shape[0]
+    a_w, b_w, a_t, b_t = sw[si], rw[ri], st[si], rt[ri]
+
+    def counts(f: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        x, y = a_w[:, woff[f] : woff[f + 1]], b_w[:, woff[f] : woff[f + 1]]
+        return _bitcount_rows(x), _bitcount_rows(y), _bitcount_rows(x & y)
+
+    def toks(t: int) -> tuple[np.ndarray, np.ndarray]:
+        return a_t[:, soff[t] : soff[t + 1]], b_t[:, soff[t] : soff[t + 1]]
+
+    lev = np.empty((n, N_COMPARISONS), np.int8)
+    tf = np.full((n, 2), np.nan)
+
+    # given name
+    ga, gb, gi = counts(BF_GIVEN)
+    den = (ga + gb).astype(np.float64)
+    x, y = toks(TT_GIVEN)
+    hit = _any_common(x, y)
+    exact = hit.any(axis=1)
+    canon = _any_common(*toks(TT_GIVEN_CANONICAL)).any(axis=1)
+    missing = (ga == 0) | (gb == 0)
+    lev[:, C_GIVEN] = np.select(
+        [
+            missing,
+            exact,
+            canon,
+            2.0 * gi >= th[TH_GIVEN_HI] * den,
+            2.0 * gi >= th[TH_GIVEN_LO] * den,
+        ],
+        [MISSING, 4, 3, 2, 1],
+        0,
+    )
+    if giv_tok.size:
+        acc = np.maximum(_tf_sum(x, hit, giv_tok, giv_lf), floor)
+        tf[:, TF_GIVEN] = np.where(~missing & exact, acc, np.nan)
+
+    # surname
+    sa, sb, sint = counts(BF_SURNAME)
+    den = (sa + sb).astype(np.float64)
+    x, y = toks(TT_SURNAME)
+    hit = _any_common(x, y)
+    back = _any_common(y, x)
+    common = hit.any(axis=1)
+    all_exact = common & (hit.sum(1) == (x != 0).sum(1)) & (back.sum(1) == (y != 0).sum(1))
+    phon = _any_common(*toks(TT_SURNAME_PHONETIC)).any(axis=1)
+    missing = (sa == 0) | (sb == 0)
+    lev[:, C_SURNAME] = np.select(
+        [
+            missing,
+            all_exact,
+            common,
+            2.0 * sint >= th[TH_SURNAME_HI] * den,
+            phon,
+            2.0 * sint >= th[TH_SURNAME_LO] * den,
+        ],
+        [MISSING, 5, 4, 3, 2, 1],
+        0,
+    )
+    if sur_tok.size:
+        acc = np.maximum(_tf_sum(x, hit, sur_tok, sur_lf), floor)
+        tf[:, TF_SURNAME] = np.where(~missing & common, acc, np.nan)
+
+    # single tokens
+    for c, tt in (
+        (C_MIDDLE, TT_MIDDLE_INITIAL),
+        (C_SUFFIX, TT_SUFFIX),
+        (C_BIRTH_DATE, TT_BIRTH_DATE),
+        (C_TIN, TT_TIN),
+    ):
+        u, v = a_t[:, soff[tt]], b_t[:, soff[tt]]
+        lev[:, c] = np.where((u == 0) | (v == 0), MISSING, (u == v).astype(np.int8))
+
+    # address
+    ta, tb, ti = counts(BF_STREET)
+    pa, pb, pi = counts(BF_PLACE)
+    sz_a, sz_b = a_t[:, soff[TT_STREET_ZIP]], b_t[:, soff[TT_STREET_ZIP]]
+    nz_a, nz_b = a_t[:, soff[TT_STREET_NUMBER_ZIP]], b_t[:, soff[TT_STREET_NUMBER_ZIP]]
+    ua, ub = a_t[:, soff[TT_UNIT]], b_t[:, soff[TT_UNIT]]
+    sz = (sz_a != 0) & (sz_a == sz_b)
+    street_hi = 2.0 * ti >= th[TH_STREET] * (ta + tb).astype(np.float64)
+    place_hi = ((pa + pb) > 0) & (2.0 * pi >= th[TH_PLACE] * (pa + pb).astype(np.float64))
+    lev[:, C_ADDRESS] = np.select(
+        [
+            (ta == 0) | (tb == 0),
+            sz & (ua == ub),
+            sz & ((ua == 0) | (ub == 0)),
+            sz,
+            street_hi & (nz_a != 0) & (nz_a == nz_b),
+            street_hi & place_hi,
+        ],
+        [MISSING, 5, 4, 1, 3, 2],
+        0,
+    )
+    return lev, tf
+
+
+# ============================================================================ scoring
+@numba.njit(cache=True, nogil=True, inline="always")
+def _score_one(
+    levels: np.ndarray,
+    tf: np.ndarray,
+    p: int,
+    table: np.ndarray,
+    part: np.ndarray,
+    tf_comp: np.ndarray,
+    tf_levels: np.ndarray,
+    tf_log2u: np.ndarray,
+    prior: float,
+    w: np.ndarray,
+    nw: np.ndarray,
+    aw: np.ndarray,
+) -> None:
+    total = prior
+    name = 0.0
+    addr = 0.0
+    for c in range(levels.shape[1]):
+        x = table[c, levels[p, c] + 1]
+        total += x
+        if part[c] == 1:
+            name += x
+        elif part[c] == 2:
+            addr += x
+    for k in range(tf_comp.shape[0]):
+        c = tf_comp[k]
+        col = levels[p, c] + 1
+        v = tf[p, k]
+        if tf_levels[k, col] and not np.isnan(v):
+            adj = tf_log2u[k, col] - v
+            total += adj
+            if part[c] == 1:
+                name += adj
+            elif part[c] == 2:
+                addr += adj
+    w[p] = total
+    nw[p] = name
+    aw[p] = addr
+
+
+@numba.njit(cache=True, nogil=True)
+def score_nb(
+    levels: np.ndarray,
+    tf: np.ndarray,
+    table: np.ndarray,
+    part: np.ndarray,
+    tf_comp: np.ndarray,
+    tf_levels: np.ndarray,
+    tf_log2u: np.ndarray,
+    prior: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Match weight, name part and address part (log2) of each pair.
+
+    ``table[c, level + 1]`` is the weight of comparison ``c`` at ``level`` (column 0: missing,
+    weight 0); ``part[c]`` 1 = name, 2 = address, 0 = other. TF term ``k`` applies to comparison
+    ``tf_comp[k]`` at levels where ``tf_levels[k, level + 1]``: it adds
+    ``tf_log2u[k, level + 1] - tf[p, k]`` (log2 of u-level over the token frequency).
+    """
+    n = levels.shape[0]
+    w = np.empty(n, np.float64)
+    nw = np.empty(n, np.float64)
+    aw = np.empty(n, np.float64)
+    for p in range(n):
+        _score_one(levels, tf, p, table, part, tf_comp, tf_levels, tf_log2u, prior, w, nw, aw)
+    return w, nw, aw
+
+
+@numba.njit(cache=True, nogil=True, parallel=True)
+def score_par_nb(
+    levels: np.ndarray,
+    tf: np.ndarray,
+    table: np.ndarray,
+    part: np.ndarray,
+    tf_comp: np.ndarray,
+    tf_levels: np.ndarray,
+    tf_log2u: np.ndarray,
+    prior: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Thread-parallel :func:`score_nb` (same result)."""
+    n = levels.shape[0]
+    w = np.empty(n, np.float64)
+    nw = np.empty(n, np.float64)
+    aw = np.empty(n, np.float64)
+    for p in numba.prange(n):
+        _score_one(levels, tf, p, table, part, tf_comp, tf_levels, tf_log2u, prior, w, nw, aw)
+    return w, nw, aw
+
+
+def score_np(
+    levels: np.ndarray,
+    tf: np.ndarray,
+    table: np.ndarray,
+    part: np.ndarray,
+    tf_comp: np.ndarray,
+    tf_levels: np.ndarray,
+    tf_log2u: np.ndarray,
+    prior: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """NumPy twin of :func:`score_nb` (same summation order)."""
+    n = levels.shape[0]
+    w = np.full(n, prior, np.float64)
+    nw = np.zeros(n, np.float64)
+    aw = np.zeros(n, np.float64)
+    for c in range(levels.shape[1]):
+        x = table[c, levels[:, c].astype(np.int64) + 1]
+        w = w + x
+        if part[c] == 1:
+            nw = nw + x
+        elif part[c] == 2:
+            aw = aw + x
+    for k in range(tf_comp.shape[0]):
+        c = int(tf_comp[k])
+        col = levels[:, c].astype(np.int64) + 1
+        v = tf[:, k]
+        on = tf_levels[k, col] & ~np.isnan(v)
+        adj = np.where(on, tf_log2u[k, col] - np.where(on, v, 0.0), 0.0)
+        w = np.where(on, w + adj, w)
+        if part[c] == 1:
+            nw = np.where(on, nw + adj, nw)
+        elif part[c] == 2:
+            aw = np.where(on, aw + adj, aw)
+    return w, nw, aw
