@@ -200,10 +200,7 @@ def join(decisions: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:
 
     Truth columns that clash with decisions get a ``truth_`` prefix (``truth_tin``).
     """
-    d_ids = pd.Index(decisions["request_id"])
-    t_ids = pd.Index(truth["request_id"])
-    only_d = int((~d_ids.isin(t_ids)).sum())
-    only_t = int((~t_ids.isin(d_ids)).sum())
+    only_d, only_t = coverage(decisions["request_id"], truth["request_id"])
     if only_d or only_t:
         raise InputError(
             "decisions and truth do not cover the same requests: "
@@ -215,6 +212,12 @@ def join(decisions: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:
         }
     )
     return decisions.merge(t, on="request_id", how="left", validate="one_to_one")
+
+
+def coverage(left: pd.Series, right: pd.Series) -> tuple[int, int]:
+    """How many (unique) ids are only in ``left`` and only in ``right``."""
+    a, b = set(left.tolist()), set(right.tolist())
+    return len(a - b), len(b - a)
 
 
 def margin_bits(decisions: pd.DataFrame) -> np.ndarray:
@@ -229,6 +232,7 @@ __all__ = [
     "TRUTH_COLUMNS",
     "check_decisions",
     "check_truth",
+    "coverage",
     "join",
     "load_decisions",
     "load_truth",

@@ -356,20 +356,24 @@ def strata_tags(truth: pd.DataFrame) -> dict[str, pd.Series]:
     tags: dict[str, pd.Series] = {}
     for tag in STRATA_TAGS:
         if tag == "noise" and "noise" in truth.columns:
-            parts = (
-                truth["noise"]
-                .fillna("")
-                .astype(str)
-                .map(lambda s: {p.strip() for p in s.split(";") if p.strip()})
-            )
-            tags["noise:any"] = parts.map(lambda s: "true" if s else "false")
-            for kind in noise_types(truth["noise"]):
-                tags[f"noise:{kind}"] = parts.map(lambda s, k=kind: "true" if k in s else "false")
+            codes, uniques = pd.factorize(truth["noise"].fillna("").astype(str))
+            parts = [{p.strip() for p in str(u).split(";") if p.strip()} for u in uniques]
+            flags = np.array([bool(x) for x in parts])
+            tags["noise:any"] = _labels(flags[codes], truth.index)
+            for kind in sorted(set().union(*parts)):
+                flags = np.array([kind in x for x in parts])
+                tags[f"noise:{kind}"] = _labels(flags[codes], truth.index)
         elif tag == "lookalike" and "lookalike_of" in truth.columns:
-            tags[tag] = truth["lookalike_of"].notna().map({True: "true", False: "false"})
+            tags[tag] = _labels(truth["lookalike_of"].notna().to_numpy(), truth.index)
         elif tag in truth.columns:
-            tags[tag] = truth[tag].map(_tag_value)
+            codes, uniques = pd.factorize(truth[tag], use_na_sentinel=True)
+            names = np.array([*(_tag_value(u) for u in uniques), MISSING], dtype=object)
+            tags[tag] = pd.Series(names[codes], index=truth.index)  # code -1 → MISSING
     return tags
+
+
+def _labels(flags: np.ndarray, index: pd.Index) -> pd.Series:
+    return pd.Series(np.where(flags, "true", "false").astype(object), index=index)
 
 
 def _tag_value(v: Any) -> str:

@@ -47,7 +47,7 @@ import pandas as pd
 
 from ..errors import ConfigError, InputError
 from ..outcomes import Outcome
-from .inputs import _bool, _float, _ids, _tin, check_truth
+from .inputs import _bool, _float, _ids, _tin, check_truth, coverage
 from .intervals import Rate
 
 #: every evidence column a shipped policy may read
@@ -379,9 +379,7 @@ def replay(
     t = check_truth(truth)
     if "request_id" not in evidence.columns:
         raise InputError.at("missing column(s) request_id", file="evidence")
-    ids = pd.Index(_ids(evidence, "evidence"))
-    t_ids = pd.Index(t["request_id"])
-    only_e, only_t = int((~ids.isin(t_ids)).sum()), int((~t_ids.isin(ids)).sum())
+    only_e, only_t = coverage(_ids(evidence, "evidence"), t["request_id"])
     if only_e or only_t:
         raise InputError(
             "evidence and truth do not cover the same requests: "
