@@ -269,6 +269,10 @@ class AuditMetrics:
             "truth": None if self.truth is None else self.truth.to_dict(),
         }
 
+    def _repr_html_(self) -> str:
+        """Notebooks show the headline table."""
+        return str(self.headline().to_html(index=False))
+
     def headline(self) -> pd.DataFrame:
         """The headline rates as a small table (metric, k, n, value, low, high)."""
         rows: list[tuple[str, Rate]] = [("address_unconfirmed", self.address_unconfirmed)]

@@ -342,6 +342,9 @@ class ReplayResult:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise InputError(f"not a replay result ({type(exc).__name__})") from None
 
+    def _repr_html_(self) -> str:
+        return str(self.to_frame().to_html(index=False))
+
     def to_frame(self) -> pd.DataFrame:
         """One row per policy: the counts the courts asked about, plus rates."""
         return pd.DataFrame(
