@@ -1,0 +1,180 @@
+"""Comparison levels: hand-made encodings, and end to end through the real encoder."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from xverify.blocking import CandidatePairs, Encoded, Engine, TokenStats, candidate_pairs
+from xverify.compare import (
+    COMPARISONS,
+    LEVEL_LABELS,
+    MISSING,
+    CompareConfig,
+    Comparison,
+    address_agrees,
+    compare_pairs,
+    encoded_table,
+)
+from xverify.encoding.schema import BloomField, TokenType
+from xverify.errors import ConfigError
+
+C = Comparison
+
+
+def _all_pairs(n_sub: int, n_reg: int) -> CandidatePairs:
+    s, r = np.meshgrid(np.arange(n_sub), np.arange(n_reg), indexing="ij")
+    return CandidatePairs(s.ravel().astype(np.int32), r.ravel().astype(np.int64))
+
+
+def _levels(sub, reg, **kw) -> np.ndarray:
+    pairs = _all_pairs(sub.num_rows, reg.num_rows)
+    out = compare_pairs(Encoded.of(sub), Encoded.of(reg), pairs, **kw).levels
+    ref = compare_pairs(Encoded.of(sub), Encoded.of(reg), pairs, engine=Engine.NUMPY, **kw).levels
+    np.testing.assert_array_equal(out, ref)
+    return out
+
+
+def _addr(street_zip: list[int], unit: list[int], number_zip: list[int], street_bits: list[int]):
+    n = len(street_zip)
+    street = np.zeros((n, 8), np.uint64)
+    for i, b in enumerate(street_bits):
+        street[i, 0] = np.uint64(b)
+    col = lambda v: np.array(v, np.uint64).reshape(n, 1)  # noqa: E731
+    return encoded_table(
+        {BloomField.STREET: street, BloomField.PLACE: np.ones((n, 4), np.uint64)},
+        {
+            TokenType.STREET_ZIP: col(street_zip),
+            TokenType.UNIT: col(unit),
+            TokenType.STREET_NUMBER_ZIP: col(number_zip),
+        },
+    )
+
+
+def test_address_levels() -> None:
+    full = 0xFFFF
+    sub = _addr([1], [4], [10], [full])
+    reg = _addr(
+        [1, 1, 1, 2, 2, 2, 0],
+        [4, 0, 5, 0, 0, 0, 0],
+        [10, 10, 10, 10, 11, 12, 0],
+        [full, full, full, 0xFFFE, 0xFFFE, 0xFF, 0],
+    )
+    lev = _levels(sub, reg)[:, C.ADDRESS]
+    # full, unit one side, other unit, number+zip & street~, street~ & place~, differs, missing
+    assert lev.tolist() == [5, 4, 1, 3, 2, 0, MISSING]
+    assert address_agrees(_levels(sub, reg)).tolist() == [1, 1, 0, 1, 1, 0, 0]
+
+
+def test_single_token_levels_and_missing_policy() -> None:
+    col = lambda v: np.array(v, np.uint64).reshape(-1, 1)  # noqa: E731
+    sub = encoded_table({}, {TokenType.SUFFIX: col([1]), TokenType.MIDDLE_INITIAL: col([0])})
+    reg = encoded_table(
+        {}, {TokenType.SUFFIX: col([1, 2, 0]), TokenType.MIDDLE_INITIAL: col([3] * 3)}
+    )
+    lev = _levels(sub, reg)
+    assert lev[:, C.SUFFIX].tolist() == [1, 0, MISSING]  # JR=JR, JR vs SR, none
+    assert lev[:, C.MIDDLE].tolist() == [MISSING] * 3
+    # every comparison is missing when nothing is encoded
+    assert np.all(lev[:, [C.GIVEN, C.SURNAME, C.BIRTH_DATE, C.TIN, C.ADDRESS]] == MISSING)
+
+
+def test_labels_cover_levels() -> None:
+    assert [c.comparison for c in COMPARISONS] == list(Comparison)
+    assert [c.name for c in COMPARISONS][:2] == ["given", "surname"]
+    assert len(LEVEL_LABELS[C.ADDRESS]) == 6 and len(LEVEL_LABELS[C.SURNAME]) == 6
+    with pytest.raises(ConfigError):
+        CompareConfig(given_lo=0.95, given_hi=0.9)
+
+
+# ---------------------------------------------------------------------------- end to end
+encoder = pytest.importorskip("xverify.encoding.encoder")
+keys = pytest.importorskip("xverify.encoding.keys")
+
+
+def _row(first, last, street, *, middle="", suffix="", unit="", city="AUSTIN", zip5="78701"):
+    return dict(
+        first_name=first, middle_name=middle, last_name=last, suffix=suffix, street=street,
+        unit=unit, city=city, state="TX", zip=zip5,
+    )  # fmt: skip
+
+
+REGISTER = pd.DataFrame(
+    [
+        _row("William", "Garcia Lopez", "123 Main St", middle="J", suffix="Jr", unit="Apt 4"),
+        _row("William", "Garcia Lopez", "123 Main St", middle="J", suffix="Sr", unit="Apt 4"),
+        _row("Maria", "de la Cruz", "45 Oak Avenue", city="DALLAS", zip5="75201"),
+        _row("Mario", "de la Cruz", "45 Oak Avenue", city="DALLAS", zip5="75201"),  # twin
+        _row("Katherine", "Zywicki", "9 Elm Road", zip5="78702"),
+        _row("Jose", "Garcia", "700 Pine St", zip5="78703"),
+    ]
+)
+SUBMISSIONS = pd.DataFrame(
+    [
+        _row("Bill", "Garcia", "123 Main Street", middle="J", suffix="Jr", unit="#4"),
+        _row("Maria", "De La Cruz", "45 Oak Ave", city="Dallas", zip5="75201"),
+        _row("Katherine", "Zywicky", "9 Elm Rd", zip5="78702"),  # surname typo
+        _row("Jose", "Garcia", "12 Other St", zip5="78799"),  # moved
+    ]
+)
+
+
+@pytest.fixture(scope="module")
+def encoded() -> tuple:
+    secret = keys.LinkageSecret(bytes(range(32)))
+    return encoder.encode_frame(SUBMISSIONS, secret), encoder.encode_frame(REGISTER, secret)
+
+
+def test_end_to_end_levels(encoded: tuple) -> None:
+    subs, reg = encoded
+    stats = TokenStats.from_batches(reg)
+    lev = _levels(subs, reg, stats=stats).reshape(len(SUBMISSIONS), len(REGISTER), -1)
+    # nickname, dropped second surname, Jr vs Sr, same address with unit spelled differently
+    assert lev[0, 0, C.GIVEN] == 3 and lev[0, 0, C.SURNAME] == 4
+    assert (lev[0, 0, C.SUFFIX], lev[0, 1, C.SUFFIX]) == (1, 0)
+    assert lev[0, 0, C.ADDRESS] == 5 and lev[0, 0, C.MIDDLE] == 1
+    # exact copy vs the twin at the same address
+    assert lev[1, 2, C.GIVEN] == 4 and lev[1, 2, C.SURNAME] == 5 and lev[1, 2, C.ADDRESS] >= 4
+    assert lev[1, 3, C.GIVEN] < 3 and lev[1, 3, C.ADDRESS] >= 4
+    # surname typo: a fuzzy level, not exact and not "else"
+    assert lev[2, 4, C.SURNAME] in (1, 2, 3) and lev[2, 4, C.ADDRESS] >= 3
+    # a mover agrees on the name but not the address
+    assert lev[3, 5, C.GIVEN] == 4 and lev[3, 5, C.SURNAME] == 5 and lev[3, 5, C.ADDRESS] == 0
+    # strangers
+    assert lev[2, 0, C.GIVEN] == 0 and lev[2, 0, C.SURNAME] == 0
+
+
+def test_end_to_end_blocking_finds_true_pairs(encoded: tuple) -> None:
+    subs, reg = encoded
+    pairs = candidate_pairs(subs, reg, stats=TokenStats.from_batches(reg))
+    got = set(zip(pairs.sub_idx.tolist(), pairs.reg_idx.tolist(), strict=True))
+    assert {(0, 0), (0, 1), (1, 2), (1, 3), (2, 4), (3, 5)} <= got
+
+
+def test_end_to_end_true_pair_outranks(encoded: tuple) -> None:
+    from xverify.scoring import ComparisonParams, MatchModel, score_compared
+
+    subs, reg = encoded
+    stats = TokenStats.from_batches(reg)
+    pairs = _all_pairs(subs.num_rows, reg.num_rows)
+    compared = compare_pairs(Encoded.of(subs), Encoded.of(reg), pairs, stats=stats)
+    m = {
+        C.GIVEN: (0.05, 0.03, 0.07, 0.15, 0.7),
+        C.SURNAME: (0.02, 0.02, 0.03, 0.08, 0.15, 0.7),
+        C.ADDRESS: (0.3, 0.01, 0.02, 0.05, 0.1, 0.52),
+    }
+    u = {
+        C.GIVEN: (0.9, 0.04, 0.03, 0.02, 0.01),
+        C.SURNAME: (0.9, 0.03, 0.03, 0.02, 0.015, 0.005),
+        C.ADDRESS: (0.99, 0.002, 0.002, 0.002, 0.002, 0.002),
+    }
+    params = tuple(
+        ComparisonParams(c, m.get(c, (0.05, 0.95)), u.get(c, (0.5, 0.5))) for c in Comparison
+    )
+    model = MatchModel(params=params, prior=1e-4, candidate_prior=0.1)
+    w = score_compared(compared, model).weight.reshape(len(SUBMISSIONS), len(REGISTER))
+    assert w[0].argmax() == 0 and w[0, 0] > w[0, 1]  # Jr beats Sr
+    assert w[1].argmax() == 2 and w[1, 2] > w[1, 3]  # Maria beats her twin Mario
+    assert w[2].argmax() == 4
+    assert w[3].argmax() == 5
