@@ -1,0 +1,457 @@
+"""Requests against a synthetic register, with the ground truth of each request.
+
+``generate_submissions`` picks targets (registered people and outsiders: strangers, namesakes,
+neighbours, housemates), copies their name and an address, distorts them as the profile says,
+breaks a share of requests on purpose (placeholder or ZIP-only addresses, missing periods...),
+and records per request what a perfect matcher would know (docs/formats.md, "Truth").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from .._io import atomic_dir
+from ..errors import ConfigError, InputError
+from .addresses import address_model, make_slots
+from .config import RegisterConfig
+from .corrupt import Record, distort, split_surnames, strip_accents
+from .households import draw_households
+from .lexicon import ADDRESS_PLACEHOLDERS, ALLOWED_STATUTES, BAD_STATUTES, REASON_TEMPLATES
+from .names import surnames
+from .people import name_people
+from .profiles import PROFILES, InvalidKind, Noise, Profile, ProfileConfig, TargetKind
+from .register import Register
+
+SUBMISSION_COLUMNS = [
+    "request_id",
+    "first_name",
+    "middle_name",
+    "last_name",
+    "suffix",
+    "street",
+    "unit",
+    "city",
+    "state",
+    "zip",
+    "birth_date",
+    "tin",
+    "tax_period_start",
+    "tax_period_end",
+    "statute",
+    "reason",
+    "case_ref",
+]
+TRUTH_COLUMNS = [
+    "request_id",
+    "tin",
+    "in_register",
+    "verifiable",
+    "invalid",
+    "invalid_kind",
+    "name_origin",
+    "common_name",
+    "name_decile",
+    "household_shared",
+    "compound_surname",
+    "noise",
+    "moved",
+    "tin_kind",
+    "lookalike_of",
+    "target_kind",
+]
+_ADDR = ("street", "unit", "city", "state", "zip")
+_CASE_PREFIXES = ("ERO", "HSI", "EOIR", "ICE")
+MAX_REQUESTS = 5_000_000
+
+
+@dataclass(frozen=True)
+class RegisterView:
+    """What the submission generator reads of a register (never ``returns``)."""
+
+    taxpayers: pd.DataFrame
+    people: pd.DataFrame
+    addresses: pd.DataFrame  # sorted by person position then year; ``key`` = whole address
+    row_start: np.ndarray  # per person: first address row
+    row_stop: np.ndarray
+    years: range
+    occupants: pd.Series  # address key -> number of distinct registered people
+    name_count: np.ndarray  # per person: people in the register with the same first + last
+    full_name_count: dict[str, int]  # "FIRST|LAST" -> people in the register
+
+
+def _key(t: pa.Table) -> pa.Array:
+    return pc.binary_join_element_wise(
+        *(pc.fill_null(t[c], "") for c in _ADDR), "|", null_handling="replace"
+    )
+
+
+def load_register(source: Path | str | Register) -> RegisterView:
+    """Read ``taxpayers``, ``addresses`` and ``people`` of a register folder or object."""
+    if isinstance(source, Register):
+        tp, ad, pe = source.taxpayers, source.addresses, source.people
+    else:
+        folder = Path(source)
+        try:
+            tp = pq.read_table(folder / "taxpayers.parquet")
+            ad = pq.read_table(folder / "addresses.parquet")
+            pe = pq.read_table(folder / "people.parquet")
+        except (FileNotFoundError, OSError, pa.ArrowInvalid) as exc:
+            raise InputError.at(
+                "not a synthetic register folder (need taxpayers, addresses, people .parquet)",
+                file=str(folder),
+            ) from exc
+    if tp.num_rows == 0 or ad.num_rows == 0:
+        raise InputError.at("register is empty", file=str(source))
+    taxpayers = tp.to_pandas()
+    people = pe.to_pandas()
+    if not taxpayers["tin"].equals(people["tin"]):
+        raise InputError.at("taxpayers and people are not aligned", file="people.parquet")
+    pos = pd.Index(taxpayers["tin"]).get_indexer(ad["tin"].to_pandas())
+    ad = ad.append_column("pos", pa.array(pos)).append_column("key", _key(ad))
+    addresses = ad.to_pandas().sort_values(["pos", "tax_year"], kind="stable", ignore_index=True)
+    p = addresses["pos"].to_numpy()
+    n = len(taxpayers)
+    row_start = np.searchsorted(p, np.arange(n), side="left")
+    row_stop = np.searchsorted(p, np.arange(n), side="right")
+    occupants = addresses[["key", "tin"]].drop_duplicates().groupby("key")["tin"].size()
+    full = taxpayers["first_name"] + "|" + taxpayers["last_name"]
+    counts = full.value_counts()
+    name_count = full.map(counts).to_numpy()
+    years = range(int(addresses["tax_year"].min()), int(addresses["tax_year"].max()) + 1)
+    return RegisterView(
+        taxpayers,
+        people,
+        addresses,
+        row_start,
+        row_stop,
+        years,
+        occupants,
+        name_count,
+        {str(k): int(v) for k, v in counts.items()},
+    )
+
+
+def _decile(last: str) -> int:
+    sn = surnames()
+    lookup = _surname_index()
+    first = strip_accents(split_surnames(last)[0]).replace(" ", "").upper() if last else ""
+    i = lookup.get(first)
+    return int(sn.decile[i]) if i is not None else 0
+
+
+_SURNAME_INDEX: dict[str, int] = {}
+
+
+def _surname_index() -> dict[str, int]:
+    if not _SURNAME_INDEX:
+        _SURNAME_INDEX.update({s: i for i, s in enumerate(surnames().plain)})
+    return _SURNAME_INDEX
+
+
+def _outsiders(n: int, years: range, rng: np.random.Generator) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Fresh people and fresh addresses that no register row is about."""
+    cfg = RegisterConfig()
+    h = draw_households(max(n, 1), cfg, rng)
+    named = name_people(h, years[-1], None, cfg, rng)
+    idx = np.arange(h.size)
+    slots = make_slots(h.hispanic, idx, np.zeros(h.size, bool), address_model(rng), cfg, rng)
+    people = named.table.to_pandas()
+    people["name_origin"] = np.where(h.hispanic, "hispanic", "other")
+    return people, slots.select(list(_ADDR)).to_pandas()
+
+
+def _clean(v: object) -> str | None:
+    return None if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA else str(v)
+
+
+def _period(
+    years: range, pc_: ProfileConfig, rng: np.random.Generator
+) -> tuple[int | None, int | None]:
+    w = np.arange(1, len(years) + 1, dtype=np.float64) ** 1.5
+    end = years[int(rng.choice(len(years), p=w / w.sum()))]
+    start = (
+        end
+        if rng.random() < pc_.single_year_share
+        else max(end - int(rng.integers(1, 4)), years[0])
+    )
+    if rng.random() < pc_.overhang_share:
+        if rng.random() < 0.5:
+            end = years[-1] + int(rng.integers(1, 3))
+        else:
+            start = years[0] - int(rng.integers(1, 4))
+    return start, end
+
+
+def _neighbor_address(
+    addr: dict[str, str | None], rng: np.random.Generator
+) -> dict[str, str | None]:
+    """Same building with another unit, or the same street with another house number."""
+    out = dict(addr)
+    unit = addr.get("unit")
+    if unit:
+        desig, _, label = unit.partition(" ")
+        digits = "".join(c for c in label if c.isdigit()) or "1"
+        out["unit"] = f"{desig} {int(digits) + int(rng.integers(1, 6))}{label[len(digits) :]}"
+        return out
+    number, _, rest = (addr.get("street") or "").partition(" ")
+    if number.isdigit():
+        out["street"] = f"{int(number) + 2 * int(rng.integers(1, 20))} {rest}"
+    else:
+        out["street"] = f"{int(rng.integers(1, 9999))} MAIN ST"
+    return out
+
+
+def _make_invalid(
+    kind: InvalidKind, row: dict[str, object], years: range, rng: np.random.Generator
+) -> None:
+    zip5 = str(row["zip"] or f"{int(rng.integers(10000, 99999))}")[:5]
+    if kind is InvalidKind.ADDRESS_PLACEHOLDER:
+        row.update(
+            street=ADDRESS_PLACEHOLDERS[int(rng.integers(len(ADDRESS_PLACEHOLDERS)))], unit=None
+        )
+        if rng.random() < 0.5:
+            row.update(city=None, state=None)
+        row["zip"] = zip5 if rng.random() < 0.7 else f"{zip5}-{int(rng.integers(1, 10000)):04d}"
+    elif kind is InvalidKind.ADDRESS_BLANK:
+        row.update(street=None, unit=None)
+        if rng.random() < 0.5:
+            row.update(city=None)
+    elif kind is InvalidKind.ZIP_ONLY:
+        z = zip5 if rng.random() < 0.6 else f"{zip5}{int(rng.integers(1, 10000)):04d}"
+        if rng.random() < 0.5:
+            row.update(
+                street=z, unit=None, city=None, state=None, zip=None if rng.random() < 0.5 else zip5
+            )
+        else:
+            row.update(street=None, unit=None, city=None, state=None, zip=zip5)
+    elif kind is InvalidKind.NO_PERIOD:
+        row.update(tax_period_start=None, tax_period_end=None)
+    elif kind is InvalidKind.INVERTED_PERIOD:
+        end = years[int(rng.integers(0, len(years) - 1))] if len(years) > 1 else years[0] - 1
+        row.update(tax_period_start=end + 1, tax_period_end=end)
+    elif kind is InvalidKind.PERIOD_OUTSIDE:
+        if rng.random() < 0.5:
+            row.update(tax_period_start=years[0] - 4, tax_period_end=years[0] - 2)
+        else:
+            row.update(tax_period_start=years[-1] + 1, tax_period_end=years[-1] + 2)
+    elif kind is InvalidKind.NO_STATUTE:
+        row["statute"] = None
+    elif kind is InvalidKind.BAD_STATUTE:
+        row["statute"] = BAD_STATUTES[int(rng.integers(len(BAD_STATUTES)))]
+    elif kind is InvalidKind.NO_REASON:
+        row["reason"] = None if rng.random() < 0.7 else " "
+    elif kind is InvalidKind.NO_NAME:
+        row.update(first_name=None, last_name=None, middle_name=None)
+
+
+def _choice(rng: np.random.Generator, weights: dict, n: int) -> list:  # type: ignore[type-arg]
+    keys = list(weights)
+    w = np.array([weights[k] for k in keys], dtype=np.float64)
+    return [keys[i] for i in rng.choice(len(keys), size=n, p=w / w.sum())]
+
+
+def generate_submissions(
+    register: Path | str | Register | RegisterView,
+    count: int,
+    profile: Profile,
+    rng: np.random.Generator,
+    config: ProfileConfig | None = None,
+    *,
+    in_register_share: float | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``count`` requests of ``profile`` against ``register``: (submissions, truth)."""
+    if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+        raise ConfigError("count must be a positive integer")
+    if count > MAX_REQUESTS:
+        raise ConfigError(f"count must be at most {MAX_REQUESTS}")
+    if not isinstance(profile, Profile):
+        raise ConfigError("profile must be a Profile")
+    pcfg = (config or PROFILES[profile]).with_in_register_share(in_register_share)
+    if not 0.0 <= pcfg.in_register_share <= 1.0:
+        raise ConfigError("in_register_share must be between 0 and 1")
+    view = register if isinstance(register, RegisterView) else load_register(register)
+    years = view.years
+    tp, people, ad = view.taxpayers, view.people, view.addresses
+    n_people = len(tp)
+
+    in_reg = rng.random(count) < pcfg.in_register_share
+    kinds = np.array(_choice(rng, pcfg.outsider_weights, count), dtype=object)
+    kinds[in_reg] = TargetKind.REGISTERED
+    common = np.flatnonzero(view.name_count >= 2)
+    anchor = rng.integers(0, n_people, count)
+    use_common = (rng.random(count) < pcfg.common_anchor_share) & (len(common) > 0)
+    if len(common):
+        anchor[use_common] = common[rng.integers(0, len(common), int(use_common.sum()))]
+    target = rng.integers(0, n_people, count)
+    invalid = rng.random(count) < pcfg.invalid_share
+    invalid_kind = _choice(rng, pcfg.invalid_weights, count)
+    n_noise = rng.choice(
+        len(pcfg.noise_count), size=count, p=np.divide(pcfg.noise_count, sum(pcfg.noise_count))
+    )
+    fresh_people, fresh_addr = _outsiders(count, years, rng)
+    fresh_addr_rows = fresh_addr.to_dict("records")
+    fresh_rows = fresh_people.to_dict("records")
+    tp_cols = {c: tp[c].to_numpy() for c in tp.columns}
+    origin_of = people["name_origin"].to_numpy()
+    key_of = {c: ad[c].to_numpy() for c in (*_ADDR, "key", "tax_year")}
+
+    sub_rows: list[dict[str, object]] = []
+    truth_rows: list[dict[str, object]] = []
+    for i in range(count):
+        kind: TargetKind = kinds[i]
+        start, end = _period(years, pcfg, rng)
+        tags: list[Noise] = []
+        pos = int(target[i] if kind is TargetKind.REGISTERED else anchor[i])
+        r0, r1 = int(view.row_start[pos]), int(view.row_stop[pos])
+        yrs = key_of["tax_year"][r0:r1]
+        latest = r1 - 1
+        in_span = np.flatnonzero((yrs >= start) & (yrs <= end))
+        ref = r0 + int(in_span[-1]) if len(in_span) else latest
+        name = {
+            c: _clean(tp_cols[c][pos]) for c in ("first_name", "middle_name", "last_name", "suffix")
+        }
+        birth = tp_cols["birth_date"][pos]
+        addr: dict[str, str | None]
+        from_register = True
+        if kind is TargetKind.REGISTERED:
+            u = rng.random()
+            older = [r for r in range(r0, ref) if key_of["key"][r] != key_of["key"][ref]]
+            if u < pcfg.outdated_share and older:
+                ref = older[int(rng.integers(len(older)))]
+                tags.append(Noise.OUTDATED_ADDRESS)
+            elif u < pcfg.outdated_share + pcfg.not_on_file_share:
+                from_register = False
+                tags.append(Noise.ADDRESS_NOT_ON_FILE)
+            addr = {c: _clean(key_of[c][ref]) for c in _ADDR}
+            if not from_register:
+                addr = {c: _clean(fresh_addr_rows[i][c]) for c in _ADDR}
+            origin = origin_of[pos]
+        else:
+            fresh = fresh_rows[i]
+            origin = origin_of[pos]
+            home = {c: _clean(key_of[c][latest]) for c in _ADDR}
+            birth = fresh["birth_date"]
+            if kind is TargetKind.STRANGER:
+                name = {c: _clean(fresh[c]) for c in name}
+                addr = {c: _clean(fresh_addr_rows[i][c]) for c in _ADDR}
+                origin = fresh["name_origin"]
+            elif kind is TargetKind.NAMESAKE:
+                addr = {c: _clean(fresh_addr_rows[i][c]) for c in _ADDR}
+                addr.update(city=home["city"], state=home["state"], zip=home["zip"])
+                name["suffix"] = None
+                name["middle_name"] = _clean(fresh["middle_name"])
+            elif kind is TargetKind.NEIGHBOR:
+                addr = _neighbor_address(home, rng)
+                name["suffix"] = None
+            else:  # HOUSEMATE
+                addr = home
+                if rng.random() < 0.15 and not name["suffix"]:
+                    name["suffix"] = "JR"
+                else:
+                    name["first_name"] = _clean(fresh["first_name"])
+                    name["middle_name"] = _clean(fresh["middle_name"])
+                    name["suffix"] = None
+        clean_last = name["last_name"] or ""
+        clean_first = name["first_name"] or ""
+        rec = Record(
+            first=clean_first,
+            middle=name["middle_name"],
+            last=clean_last,
+            suffix=name["suffix"],
+            street=addr["street"],
+            unit=addr["unit"],
+            city=addr["city"],
+            state=addr["state"],
+            zip=addr["zip"],
+            surnames=split_surnames(clean_last),
+        )
+        tags.extend(distort(rec, int(n_noise[i]), pcfg.noise_weights, rng))
+        case = (
+            f"{_CASE_PREFIXES[int(rng.integers(len(_CASE_PREFIXES)))]}-2025-"
+            f"{int(rng.integers(1, 10**6)):06d}"
+        )
+        row: dict[str, object] = {
+            "request_id": f"REQ-{i + 1:07d}",
+            "first_name": rec.first,
+            "middle_name": rec.middle,
+            "last_name": rec.last,
+            "suffix": rec.suffix,
+            "street": rec.street,
+            "unit": rec.unit,
+            "city": rec.city,
+            "state": rec.state,
+            "zip": rec.zip,
+            "birth_date": str(birth)[:10] if rng.random() < pcfg.birth_date_share else None,
+            "tin": None,
+            "tax_period_start": start,
+            "tax_period_end": end,
+            "statute": ALLOWED_STATUTES[int(rng.integers(len(ALLOWED_STATUTES)))],
+            "reason": REASON_TEMPLATES[int(rng.integers(len(REASON_TEMPLATES)))].format(case=case),
+            "case_ref": case,
+        }
+        bad: InvalidKind | None = invalid_kind[i] if invalid[i] else None
+        if bad is not None:
+            _make_invalid(bad, row, years, rng)
+        registered = kind is TargetKind.REGISTERED
+        target_key = "|".join(addr[c] or "" for c in _ADDR)
+        lo, hi = max(start, years[0]), min(end, years[-1])
+        verifiable = (
+            registered
+            and bad is None
+            and from_register
+            and any(
+                lo <= key_of["tax_year"][r] <= hi and key_of["key"][r] == target_key
+                for r in range(r0, r1)
+            )
+        )
+        sharing = int(view.occupants.get(target_key, 0))
+        truth_rows.append(
+            {
+                "request_id": row["request_id"],
+                "tin": tp_cols["tin"][pos] if registered else None,
+                "in_register": registered,
+                "verifiable": bool(verifiable),
+                "invalid": bad is not None,
+                "invalid_kind": bad.value if bad is not None else None,
+                "name_origin": origin,
+                "common_name": view.full_name_count.get(f"{clean_first}|{clean_last}", 0)
+                >= (2 if registered else 1),
+                "name_decile": _decile(clean_last),
+                "household_shared": sharing >= (2 if registered and from_register else 1),
+                "compound_surname": len(split_surnames(clean_last)) > 1
+                or any(w in {"DE", "DEL"} for w in clean_last.split()),
+                "noise": ";".join(t.value for t in tags),
+                "moved": bool(people["moved"].iat[pos]) if registered else False,
+                "tin_kind": people["tin_kind"].iat[pos] if registered else None,
+                "lookalike_of": tp_cols["tin"][pos]
+                if not registered and kind is not TargetKind.STRANGER
+                else None,
+                "target_kind": kind.value,
+            }
+        )
+        sub_rows.append(row)
+    submissions = pd.DataFrame(sub_rows, columns=SUBMISSION_COLUMNS)
+    for c in ("tax_period_start", "tax_period_end"):
+        submissions[c] = submissions[c].astype("Int16")
+    truth = pd.DataFrame(truth_rows, columns=TRUTH_COLUMNS)
+    truth["name_decile"] = truth["name_decile"].astype("int8")
+    return submissions, truth
+
+
+def write_submissions(
+    out: Path | str, submissions: pd.DataFrame, truth: pd.DataFrame, *, force: bool = False
+) -> Path:
+    """Write ``out/submissions.csv`` and ``out/truth.parquet`` atomically."""
+    out = Path(out)
+    with atomic_dir(out, force=force) as tmp:
+        submissions.to_csv(tmp / "submissions.csv", index=False, lineterminator="\n")
+        table = pa.Table.from_pandas(truth, preserve_index=False)
+        pq.write_table(table, tmp / "truth.parquet", compression="zstd")
+    return out
