@@ -50,7 +50,7 @@ def test_sweep_hand_case() -> None:
             "tin": ["T1", "T2", "T3", "T4", "T5"],
             "probability": [0.999, 0.99, 0.9, 0.9999, 0.95],
             "match_weight": [10.0, 6.6, 3.2, 13.3, 4.2],
-            "runner_up_match_weight": [np.nan, 5.6, np.nan, np.nan, 0.2],
+            "runner_up_match_weight": [np.nan, 5.6, np.nan, np.nan, -3.0],
             "address_agrees": [True, True, False, True, True],
         }
     )
@@ -65,28 +65,32 @@ def test_sweep_hand_case() -> None:
     s = sweep(d, t, thresholds=[0.5, 0.98], margins=[0.0, 2.0]).set_index(
         ["threshold", "margin_bits"]
     )
-    # eligible: a (inf margin), b (margin 1), e (margin 4); c lacks address, d stays REJECTED
-    assert s.loc[(0.5, 0.0), "n_verified"] == 3
-    assert s.loc[(0.5, 0.0), "wrong"] == 1
-    assert s.loc[(0.5, 0.0), "correct"] == 2
+    # c lacks an address, d stays REJECTED. b's runner-up (p 0.9798) passes every threshold up
+    # to 0.9798, so b counts only above it; margins: a inf, b 1, e 7.2 bits
+    assert s.loc[(0.5, 0.0), "n_verified"] == 2  # a, e
+    assert s.loc[(0.5, 0.0), "wrong"] == 1  # e
+    assert s.loc[(0.5, 0.0), "correct"] == 1
     assert s.loc[(0.5, 0.0), "verifiable"] == 4
-    assert s.loc[(0.5, 2.0), "n_verified"] == 2  # b drops out
-    assert s.loc[(0.98, 0.0), "n_verified"] == 2  # e drops out
+    assert s.loc[(0.5, 0.0), "expected_wrong"] == pytest.approx(0.001 + 0.05)
+    assert s.loc[(0.5, 2.0), "n_verified"] == 2
+    assert s.loc[(0.98, 0.0), "n_verified"] == 2  # a, b
     assert s.loc[(0.98, 0.0), "wrong"] == 0
-    assert s.loc[(0.98, 2.0), "n_verified"] == 1
-    assert s.loc[(0.5, 0.0), "expected_wrong"] == pytest.approx(0.001 + 0.01 + 0.05)
+    assert s.loc[(0.98, 0.0), "correct"] == 2
+    assert s.loc[(0.98, 2.0), "n_verified"] == 1  # b's margin is 1 bit
 
 
-def test_sweep_is_monotone_and_works_without_truth() -> None:
+def test_sweep_margin_monotone_and_works_without_truth() -> None:
     rng = np.random.default_rng(3)
     d, t = frames(300, 0.999, 30, 0.9)
     d["probability"] = rng.uniform(0.5, 1.0, len(d))
+    d["match_weight"] = np.log2(d["probability"] / (1 - d["probability"]))
     d["runner_up_match_weight"] = d["match_weight"] - rng.uniform(0, 12, len(d))
     s = sweep(d, t)
-    for _, g in s.groupby("margin_bits"):
-        assert (np.diff(g.sort_values("threshold")["n_verified"]) <= 0).all()
+    # stricter margins only remove disclosures (thresholds need not: a runner-up that passes a
+    # low threshold blocks a request that a higher threshold lets through)
     for _, g in s.groupby("threshold"):
         assert (np.diff(g.sort_values("margin_bits")["n_verified"]) <= 0).all()
+    assert (s["n_verified"] >= s["wrong"]).all()
     s0 = sweep(d)
     assert s0["overmatch"].isna().all()
     assert (s0["n_verified"].to_numpy() == s["n_verified"].to_numpy()).all()
@@ -111,11 +115,21 @@ def test_certify_picks_loosest_setting(tmp_path) -> None:  # type: ignore[no-unt
 
 
 def test_certify_uses_margin_when_threshold_cannot_separate() -> None:
+    p = 1 - 1e-6
+    d, t = frames(2000, p, 50, p)
+    d.loc[:1999, "runner_up_match_weight"] = np.nan
+    d.loc[2000:, "runner_up_match_weight"] = d.loc[2000:, "match_weight"] - 1.0
+    op = certify(d, t, 0.01, thresholds=[p], margins=[0.0, 0.5, 1.0, 1.5, 2.0])
+    assert (op.margin_bits, op.n_verified, op.overmatch.k) == (1.5, 2000, 0)
+
+
+def test_runner_up_that_passes_blocks_verification() -> None:
+    # wrong ones have a runner-up nearly as likely: below its probability they never verify
     d, t = frames(2000, 0.9999, 50, 0.9999)
     d.loc[2000:, "runner_up_match_weight"] = d.loc[2000:, "match_weight"] - 1.0
     op = certify(d, t, 0.01)
-    assert op.margin_bits == 1.5
-    assert op.overmatch.k == 0
+    assert op.threshold < 0.9999  # the 50 are excluded by their runner-up, not by t
+    assert (op.n_verified, op.overmatch.k) == (2000, 0)
 
 
 def test_certify_fails_when_target_is_out_of_reach() -> None:
@@ -137,3 +151,33 @@ def test_calibration_table() -> None:
     row = c[(c["p_low"] <= 0.8) & (c["p_high"] > 0.8)].iloc[0]
     assert (row["n"], row["observed_wrong"]) == (10, 10)
     assert math.isclose(row["mean_probability"], 0.8)
+
+
+def test_sweep_matches_a_direct_count() -> None:
+    """The cumulative-sum sweep against the rule applied row by row."""
+    rng = np.random.default_rng(5)
+    n = 400
+    d, t = frames(n - 40, 0.99, 40, 0.99)
+    d["probability"] = rng.uniform(0.4, 1.0, n)
+    d["match_weight"] = rng.normal(8, 4, n)  # deliberately not the probability's log-odds
+    d["runner_up_match_weight"] = np.where(rng.random(n) < 0.3, np.nan, rng.normal(4, 4, n))
+    d["runner_up_probability"] = rng.uniform(0.0, 1.0, n)
+    d["address_agrees"] = rng.random(n) < 0.8
+    d.loc[rng.random(n) < 0.1, "outcome"] = "REJECTED"
+    ts, ms = [0.5, 0.7, 0.9, 0.95], [0.0, 1.0, 4.0]
+    s = sweep(d, t, thresholds=ts, margins=ms).set_index(["threshold", "margin_bits"])
+    p = d["probability"].to_numpy()
+    margin = np.where(
+        d["runner_up_match_weight"].isna(),
+        np.inf,
+        d["match_weight"] - d["runner_up_match_weight"],
+    )
+    rp = d["runner_up_probability"].to_numpy()
+    wrong = (d["tin"] != t["tin"]).to_numpy()
+    base = (d["outcome"] != "REJECTED").to_numpy() & d["address_agrees"].to_numpy()
+    for th in ts:
+        for m in ms:
+            v = base & (p >= th) & ~(rp >= th) & (margin >= m)
+            assert s.loc[(th, m), "n_verified"] == v.sum()
+            assert s.loc[(th, m), "wrong"] == (v & wrong).sum()
+            assert s.loc[(th, m), "expected_wrong"] == pytest.approx((1 - p[v]).sum())

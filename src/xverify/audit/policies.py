@@ -20,6 +20,8 @@ tin                       str?    best register candidate (any validation status
 name_agrees               bool    the best candidate's name agrees (normalized name match)
 best_probability          float?  the best candidate's match probability
 match_weight              float?  log2 odds of ``best_probability``
+runner_up_probability     float?  the best *other* person's probability (optional; default
+                                  from ``runner_up_match_weight``)
 runner_up_match_weight    float?  the best *other* person's match weight; null: none
 address_agrees            bool    the best candidate has an address on file in the requested
                                   period that agrees with the submitted one
@@ -38,16 +40,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import numpy as np
 import pandas as pd
 
+from ..config import MatchConfig
 from ..errors import ConfigError, InputError
 from ..outcomes import Outcome
-from .inputs import _bool, _float, _ids, _tin, check_truth, coverage
+from .inputs import _bool, _float, _ids, _tin, check_truth, coverage, runner_up_probability
 from .intervals import Rate
 
 #: every evidence column a shipped policy may read
@@ -61,6 +64,7 @@ EVIDENCE_COLUMNS = (
     "name_agrees",
     "best_probability",
     "match_weight",
+    "runner_up_probability",
     "runner_up_match_weight",
     "address_agrees",
     "exact_name_street_zip",
@@ -71,7 +75,7 @@ EVIDENCE_COLUMNS = (
 DECISION_COLUMNS = ("request_id", "outcome", "reason", "tin", "address_confirmed")
 
 _BOOL = ("zip_like", "address_nonblank", "name_agrees", "address_agrees", "exact_name_street_zip")
-_FLOAT = ("best_probability", "match_weight", "runner_up_match_weight")
+_FLOAT = ("best_probability", "match_weight", "runner_up_probability", "runner_up_match_weight")
 
 
 def check_evidence(
@@ -204,25 +208,27 @@ class ExactPolicy:
 
 @dataclass(frozen=True)
 class XVerifyPolicy:
-    """xverify's decision rule replayed from the evidence.
+    """xverify's decision rule (:mod:`xverify.decide`) replayed from the evidence.
 
-    REJECTED when the validator rejected; NO_MATCH without a candidate at ``probability >=
-    threshold``; NAME_ONLY when that candidate has no agreeing address in the period;
-    AMBIGUOUS when it does not beat the runner-up by ``margin_bits``; else VERIFIED. The same
-    rule as :func:`xverify.audit.thresholds.sweep`, so a certified operating point plugs in.
+    The candidate *passes* when its address agrees in the period and ``best_probability >=
+    threshold``; it is *clear* when, in addition, the runner-up does not pass the threshold and
+    the margin is at least ``margin_bits``. Outcome: REJECTED when the validator rejected, else
+    VERIFIED when clear, AMBIGUOUS when it passes but is not clear, NAME_ONLY when the name
+    agrees, else NO_MATCH. The same rule as :func:`xverify.audit.thresholds.sweep`, so a
+    certified operating point plugs in. Defaults are :class:`xverify.config.MatchConfig`'s.
     """
 
-    threshold: float = 0.999
-    margin_bits: float = 3.0
+    threshold: float = field(default_factory=lambda: MatchConfig().threshold)
+    margin_bits: float = field(default_factory=lambda: MatchConfig().margin_bits)
     name: ClassVar[str] = "xverify"
     requires: ClassVar[tuple[str, ...]] = (
-        "request_id", "status", "tin", "best_probability", "match_weight",
+        "request_id", "status", "tin", "name_agrees", "best_probability", "match_weight",
         "runner_up_match_weight", "address_agrees",
     )  # fmt: skip
 
     @classmethod
     def from_config(cls, path: str | Path) -> XVerifyPolicy:
-        """Read ``threshold`` and ``margin_bits`` from an operating-point JSON file."""
+        """Read ``threshold`` and ``margin_bits`` from an operating-point / matcher JSON file."""
         try:
             cfg = json.loads(Path(path).read_text(encoding="utf-8"))
             return cls(threshold=float(cfg["threshold"]), margin_bits=float(cfg["margin_bits"]))
@@ -235,24 +241,17 @@ class XVerifyPolicy:
         ev = check_evidence(evidence, self.requires, name=self.name)
         p = ev["best_probability"].to_numpy(dtype=float)
         ru = ev["runner_up_match_weight"].to_numpy(dtype=float)
-        margin = np.where(np.isnan(ru), np.inf, ev["match_weight"].to_numpy(dtype=float) - ru)
-        candidate = ev["tin"].notna().to_numpy() & ~np.isnan(p) & (p >= self.threshold)
+        with np.errstate(invalid="ignore"):
+            margin = np.where(np.isnan(ru), np.inf, ev["match_weight"].to_numpy(dtype=float) - ru)
+        ru_p = runner_up_probability(ev)
         agrees = ev["address_agrees"].to_numpy(dtype=bool)
-        outcome = np.select(
-            [
-                (ev["status"] == "REJECTED").to_numpy(),
-                ~candidate,
-                ~agrees,
-                ~(margin >= self.margin_bits),
-            ],
-            [
-                Outcome.REJECTED.value,
-                Outcome.NO_MATCH.value,
-                Outcome.NAME_ONLY.value,
-                Outcome.AMBIGUOUS.value,
-            ],
-            default=Outcome.VERIFIED.value,
-        ).astype(object)
+        passes = ev["tin"].notna().to_numpy() & agrees & ~np.isnan(p) & (p >= self.threshold)
+        clear = passes & ~(ru_p >= self.threshold) & (margin >= self.margin_bits)
+        outcome = np.full(len(ev), Outcome.NO_MATCH.value, dtype=object)
+        outcome[ev["name_agrees"].to_numpy(dtype=bool)] = Outcome.NAME_ONLY.value
+        outcome[passes & ~clear] = Outcome.AMBIGUOUS.value
+        outcome[clear] = Outcome.VERIFIED.value
+        outcome[(ev["status"] == "REJECTED").to_numpy()] = Outcome.REJECTED.value
         return _frame(ev, outcome, ev["tin"], agrees)
 
 

@@ -1,9 +1,10 @@
 """Replay the decision rule at other (threshold, margin) settings and certify an operating point.
 
 Under a setting ``(t, m)`` a request is VERIFIED iff it was not REJECTED, its best candidate has
-``address_agrees``, ``probability >= t`` and ``margin >= m`` where margin = ``match_weight −
-runner_up_match_weight`` in bits (infinite without a runner-up). Everything comes from the
-decisions columns, so no re-matching is needed. Rejected requests stay rejected.
+``address_agrees``, ``probability >= t``, the runner-up's probability is below ``t`` (or there is
+no runner-up) and ``margin >= m`` where margin = ``match_weight − runner_up_match_weight`` in
+bits (infinite without a runner-up) — the matcher's rule (:mod:`xverify.decide`). Everything
+comes from the decisions columns, so no re-matching is needed. Rejected requests stay rejected.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import pandas as pd
 from .._io import atomic_path
 from ..errors import ConfigError
 from ..outcomes import Outcome
-from .inputs import check_decisions, check_truth, join, margin_bits
+from .inputs import check_decisions, check_truth, join, margin_bits, runner_up_probability
 from .intervals import Rate
 
 #: default probability thresholds: 0.5 and 1 − 10^(−x) for x = 0.5, 0.75, ..., 12
@@ -81,35 +82,42 @@ def sweep(
         & ~np.isnan(p)
     )
     margin = margin_bits(df)
+    ru_p = runner_up_probability(df)
     has_truth = truth is not None
+    n_verifiable = 0
+    # per-row sums: [1, 1 − p, wrong, correct]
+    weights = np.zeros((len(df), 4))
+    weights[:, 0] = 1.0
+    weights[:, 1] = 1.0 - np.nan_to_num(p)
     if has_truth:
         truth_tin = df["truth_tin"]
         same = (df["tin"] == truth_tin).to_numpy(dtype=bool) & truth_tin.notna().to_numpy()
         verifiable = df["verifiable"].to_numpy(dtype=bool)
         n_verifiable = int(verifiable.sum())
-    t_arr = np.asarray(sorted(set(float(t) for t in thresholds)), dtype=float)
+        weights[:, 2] = ~same
+        weights[:, 3] = same & verifiable
+    t_arr = np.asarray(sorted({float(t) for t in thresholds}), dtype=float)
+    m_list = sorted({float(x) for x in margins})
+    if m_list and m_list[0] < 0:
+        raise ConfigError("margins must be >= 0 bits")
     rows: list[dict[str, Any]] = []
-    for m in sorted(set(float(x) for x in margins)):
-        mask = eligible & (margin >= m)
-        order = np.argsort(-p[mask], kind="stable")
-        ps = p[mask][order]  # descending
-        # number of rows with p >= t: count of ps >= t in a descending array
-        counts = np.searchsorted(-ps, -t_arr, side="right")
-        cum_expected = np.concatenate(([0.0], np.cumsum(1.0 - ps)))
-        if has_truth:
-            s = same[mask][order]
-            cum_wrong = np.concatenate(([0], np.cumsum(~s)))
-            cum_correct = np.concatenate(([0], np.cumsum(s & verifiable[mask][order])))
-        for t, c in zip(t_arr, counts, strict=True):
+    for m in m_list:
+        # VERIFIED at t iff p >= t > runner-up p: never when runner-up p >= p, otherwise the
+        # sums are (rows with p >= t) − (rows with runner-up p >= t)
+        mask = eligible & (margin >= m) & ~(ru_p >= p)
+        sums = _sums_ge(p[mask], weights[mask], t_arr) - _sums_ge(ru_p[mask], weights[mask], t_arr)
+        sums = np.rint(sums[:, [0, 2, 3]]).astype(np.int64), sums[:, 1]
+        for i, t in enumerate(t_arr):
+            c, wrong, correct = (int(v) for v in sums[0][i])
             row: dict[str, Any] = {
                 "threshold": float(t),
                 "margin_bits": m,
-                "n_verified": int(c),
-                "expected_wrong": float(cum_expected[c]),
+                "n_verified": c,
+                "expected_wrong": max(0.0, float(sums[1][i])),
             }
             if has_truth:
-                over = Rate.of(int(cum_wrong[c]), int(c))
-                rec = Rate.of(int(cum_correct[c]), n_verifiable)
+                over = Rate.of(wrong, c)
+                rec = Rate.of(correct, n_verifiable)
                 row.update(
                     wrong=over.k,
                     overmatch=over.value,
@@ -123,6 +131,15 @@ def sweep(
                 )
             rows.append(row)
     return pd.DataFrame(rows, columns=SWEEP_COLUMNS)
+
+
+def _sums_ge(key: np.ndarray, weights: np.ndarray, t_arr: np.ndarray) -> np.ndarray:
+    """For each t: column sums of ``weights`` over rows with ``key >= t`` (NaN keys never)."""
+    ok = ~np.isnan(key)
+    order = np.argsort(-key[ok], kind="stable")
+    ks = key[ok][order]
+    cum = np.vstack([np.zeros((1, weights.shape[1])), np.cumsum(weights[ok][order], axis=0)])
+    return cum[np.searchsorted(-ks, -t_arr, side="right")]
 
 
 @dataclass(frozen=True)
