@@ -112,6 +112,10 @@ def test_certify_picks_loosest_setting(tmp_path) -> None:  # type: ignore[no-unt
     assert cfg["threshold"] == op.threshold
     assert cfg["margin_bits"] == 0.0
     assert cfg["certification"]["target_overmatch"] == 0.01
+    from xverify.config import MatchConfig
+
+    mc = MatchConfig.from_file(path)  # the matcher accepts the certified point as is
+    assert (mc.threshold, mc.margin_bits) == (op.threshold, op.margin_bits)
 
 
 def test_certify_uses_margin_when_threshold_cannot_separate() -> None:
