@@ -39,18 +39,22 @@ What each column holds (``core`` = a component without particles, "DE LA CRUZ" â
 from __future__ import annotations
 
 import datetime as dt
+import hmac
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from .. import normalize as nz
+from ..errors import InputError, SchemaError, SecretError
 from .bloom import value_filters
 from .keys import LinkageSecret
-from .schema import BloomField, EncodingSchema, TokenType
+from .schema import META_FINGERPRINT, META_SCHEMA, BloomField, EncodingSchema, TokenType
 from .tokens import siphash_words, string_digests
 
 __all__ = ["IDENTITY_COLUMNS", "empty_encoding", "encode_frame"]
@@ -331,3 +335,36 @@ def encode_frame(
         cols.append(_fixed(arr[:, :k]))
     cols.append(pa.array(missing, type=pa.uint16()))
     return pa.Table.from_arrays(cols, schema=pa.schema(schema.arrow_fields()))
+
+
+def read_encoded(
+    path: str | Path,
+    expected_schema: EncodingSchema | None = None,
+    expected_fingerprint: str | None = None,
+) -> tuple[pa.Table, EncodingSchema, str]:
+    """Read an encoded file; check its schema and key fingerprint against the reader's own.
+
+    Returns ``(table, schema, fingerprint)``. Raises :class:`SchemaError` when the file has no or
+    another schema or its columns do not match it, :class:`SecretError` when it was encoded under
+    another key, :class:`InputError` when it is not a readable Parquet file.
+    """
+    p = Path(path)
+    try:
+        table = pq.read_table(p)
+    except (pa.ArrowException, OSError):
+        raise InputError.at("not a readable encoded Parquet file", file=str(p)) from None
+    meta = table.schema.metadata or {}
+    if META_SCHEMA not in meta or META_FINGERPRINT not in meta:
+        raise SchemaError(f"{p}: no xverify encoding schema or key fingerprint in the metadata")
+    schema = EncodingSchema.from_json(meta[META_SCHEMA])
+    fingerprint = meta[META_FINGERPRINT].decode("ascii", "replace")
+    if expected_schema is not None and schema != expected_schema:
+        raise SchemaError(f"{p}: encoded with another encoding schema than the custodian's")
+    if expected_fingerprint is not None and not hmac.compare_digest(
+        fingerprint.encode(), expected_fingerprint.encode()
+    ):
+        raise SecretError(f"{p}: encoded under another linkage key (fingerprint differs)")
+    for f in schema.arrow_fields():
+        if f.name not in table.column_names or table.schema.field(f.name).type != f.type:
+            raise SchemaError(f"{p}: column {f.name!r} is missing or has the wrong type")
+    return table, schema, fingerprint

@@ -1,0 +1,65 @@
+"""``xverify keygen`` and ``xverify encode``: the requester's two commands."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import click
+
+from ..encoding.keys import ENV_VAR, LinkageSecret, write_secret
+from ..requests import ReasonCode, RequestPolicy, encode_submissions_file
+
+
+@click.command()
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Key file to write (hex, mode 0600).",
+)
+@click.option("--force", is_flag=True, help="Replace an existing key file.")
+def keygen(out: Path, force: bool) -> None:
+    """Write a fresh 32-byte linkage secret; share it with the custodian only."""
+    secret = write_secret(out, force=force)
+    click.echo(f"wrote {out} (key fingerprint {secret.fingerprint()})")
+
+
+@click.command()
+@click.argument("submissions", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--key",
+    "key",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help=f"Linkage secret file (default: hex secret in ${ENV_VAR}).",
+)
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Encoded submissions (Parquet) to write.",
+)
+@click.option(
+    "--policy",
+    "policy",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Request policy JSON (allowed statutes, minimum reason length, tax years).",
+)
+@click.option("--force", is_flag=True, help="Replace an existing output file.")
+def encode(
+    submissions: Path, key: Path | None, out: Path, policy: Path | None, force: bool
+) -> None:
+    """Validate every request (26 U.S.C. 6103(i)(2)(B)) and encode the accepted ones."""
+    started = time.perf_counter()
+    secret = LinkageSecret.from_file(key) if key is not None else LinkageSecret.from_env()
+    pol = RequestPolicy.from_json(policy) if policy is not None else RequestPolicy()
+    result = encode_submissions_file(submissions, out, secret, policy=pol, force=force)
+    n = len(result.reason)
+    accepted = int(result.accepted.sum())
+    secs = time.perf_counter() - started
+    click.echo(f"wrote {out}: {n} requests, {accepted} accepted, {n - accepted} rejected "
+               f"({secs:.1f} s, key fingerprint {secret.fingerprint()})")  # fmt: skip
+    for code, count in sorted(result.counts().items()):
+        click.echo(f"  {code:<22} {count:>8}  {ReasonCode(code).message}")
