@@ -46,6 +46,7 @@ STRATA_TAGS = (
     "tin_kind",
     "in_register",
     "lookalike",
+    "target_kind",
     "noise",
 )
 MISSING = "missing"
