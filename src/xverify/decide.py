@@ -8,12 +8,23 @@ with the tax years it is on file for. Per request and candidate *person*:
 * ``any`` — best match weight over all that person's rows (any address, any year);
 * ``name`` — the name part of the weight.
 
-A request is VERIFIED about person P only when P's ``full`` probability clears the threshold, no
-other person's ``any`` probability does, and P's ``full`` weight beats every other person's
-``any`` weight by ``margin_bits``. Comparing against the others' *best* evidence, wherever their
-address is, is deliberately conservative: a twin or a Sr. at another address still blocks.
-Otherwise AMBIGUOUS when P passed but was not clear enough, NAME_ONLY when someone's name
-evidence reaches ``name_min_bits`` but no address in the period agrees, and NO_MATCH.
+A request is about at most one register person, so the candidate persons *compete*: with
+match weights in bits (prior included) the probability that the request is about P is
+
+    p(P) = 2^w(P) / (1 + sum over candidate persons Q of 2^w(Q))
+
+(the 1 stands for "someone not among the candidates"). Pairwise Fellegi-Sunter weights
+assume independent fields, which fails for households: a spouse agrees on surname and address
+and can score high on her own. Normalising across the request's candidates lets the true person
+win clearly while Jr./Sr. at one address, or twins, split the probability and stay below the
+threshold. P's own weight is its ``full`` weight, the others' their ``any`` weight (their best
+evidence wherever their address is, deliberately conservative).
+
+VERIFIED when the chosen person's ``p`` clears the threshold and its weight beats every other
+candidate's by ``margin_bits``; AMBIGUOUS when a person with an address in the period has enough
+evidence on its own (pairwise probability above the threshold) but is not clear of the others;
+NAME_ONLY when someone's name evidence reaches ``name_min_bits`` but no address in the period
+agrees; NO_MATCH otherwise.
 """
 
 from __future__ import annotations
@@ -106,11 +117,15 @@ def decide(
     safe = np.maximum(chosen, 0)
     pair = np.where(best_full >= 0, g_full_pair[safe], g_any_pair[safe]) if len(g_req) else safe
 
-    prob = probability(chosen_w)
-    runner_p = probability(runner_w)
+    # all candidate persons' evidence: the chosen one's full weight, the others' any weight
+    total = _sum_exp2_others(g_req, g_any, chosen, n) + np.exp2(
+        np.nan_to_num(chosen_w, nan=-np.inf)
+    )
+    prob = _share(chosen_w, total)
+    runner_p = _share(runner_w, total)
     margin = chosen_w - np.where(np.isnan(runner_w), -np.inf, runner_w)
-    passes = (best_full >= 0) & (prob >= config.threshold)
-    clear = passes & ~(runner_p >= config.threshold) & (margin >= config.margin_bits)
+    passes = (best_full >= 0) & (probability(chosen_w) >= config.threshold)
+    clear = passes & (prob >= config.threshold) & (margin >= config.margin_bits)
 
     outcome = np.full(n, Outcome.NO_MATCH.value, dtype=object)
     outcome[max_name >= config.name_min_bits] = Outcome.NAME_ONLY.value
@@ -147,6 +162,22 @@ def decide(
         keep = valid & ~rejected
         level[keep] = c.levels[pair[keep], j]
         out[f"level_{name}"] = level
+    return out
+
+
+def _sum_exp2_others(
+    owner: np.ndarray, value: np.ndarray, chosen: np.ndarray, n: int
+) -> np.ndarray:
+    """Per owner, the sum of 2^value over its entries other than ``chosen``."""
+    masked = np.exp2(value)
+    masked[chosen[chosen >= 0]] = 0.0
+    return np.bincount(owner, weights=masked, minlength=n)
+
+
+def _share(weight: np.ndarray, total: np.ndarray) -> np.ndarray:
+    """2^w / (1 + total): one person's share of the request's probability (NaN stays NaN)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.exp2(weight) / (1.0 + total)
     return out
 
 

@@ -1,0 +1,299 @@
+"""The custodian's register: identity and addresses, encoded once and cached.
+
+Only ``taxpayers`` and ``addresses`` are ever opened here; this module has no way to name the
+``returns`` table, and an import contract (tests/test_architecture.py) keeps the matching
+pipeline away from anything that does.
+
+The encoded register has one row per person and *distinct* address, with a bit mask of the tax
+years that address is on file for. It is cached next to the register (or in a chosen folder)
+under a name derived from the key fingerprint and schema, with a manifest holding a digest of
+the two plaintext tables: a changed register is re-encoded, never matched against stale codes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from . import __version__
+from ._io import atomic_path
+from .disclosure import Identity
+from .encoding.keys import LinkageSecret
+from .encoding.schema import (
+    META_FINGERPRINT,
+    META_KIND,
+    META_SCHEMA,
+    META_VERSION,
+    EncodingSchema,
+)
+from .errors import InputError, SchemaError
+
+TAXPAYERS = "taxpayers.parquet"
+ADDRESSES = "addresses.parquet"
+TAXPAYER_COLUMNS = ("tin", "first_name", "middle_name", "last_name", "suffix")
+ADDRESS_COLUMNS = ("tin", "tax_year", "street", "unit", "city", "state", "zip")
+MAX_YEARS = 32  # the years bit mask is a uint32
+ENCODE_CHUNK = 250_000
+
+Progress = Callable[[int], None]
+
+
+@dataclass(frozen=True)
+class EncodedRegister:
+    """An encoded register on disk, ready to be streamed past the submissions index."""
+
+    path: Path
+    tins: np.ndarray  # person index -> TIN (object array of str)
+    first_year: int
+    last_year: int
+    rows: int
+
+    def batches(self, batch_rows: int = 262_144) -> Iterator[pa.RecordBatch]:
+        """Stream the encoded rows (``person``, ``years`` and the encoded columns)."""
+        yield from pq.ParquetFile(self.path).iter_batches(batch_size=batch_rows)
+
+    def read(self) -> pa.Table:
+        return pq.read_table(self.path)
+
+    def span_mask(self, start: int, end: int) -> int:
+        """Bit mask of the register years inside ``[start, end]`` (0 if none)."""
+        lo, hi = max(start, self.first_year), min(end, self.last_year)
+        if lo > hi:
+            return 0
+        return ((1 << (hi - lo + 1)) - 1) << (lo - self.first_year)
+
+
+def _require(table: pa.Schema, columns: Sequence[str], file: Path) -> None:
+    for col in columns:
+        if col not in table.names:
+            raise InputError.at("required column is missing", file=str(file), column=col)
+
+
+def _open(folder: Path, name: str) -> pq.ParquetFile:
+    path = folder / name
+    if not path.is_file():
+        raise InputError.at(f"register table {name} is missing", file=str(folder))
+    try:
+        return pq.ParquetFile(path)
+    except (pa.ArrowInvalid, OSError):
+        raise InputError.at(
+            "not a readable Parquet file (truncated or corrupted?)", file=str(path)
+        ) from None
+
+
+def register_digest(folder: Path) -> str:
+    """SHA-256 over the taxpayers and addresses files: what the cache must match."""
+    h = hashlib.sha256()
+    for name in (TAXPAYERS, ADDRESSES):
+        path = folder / name
+        if not path.is_file():
+            raise InputError.at(f"register table {name} is missing", file=str(folder))
+        with path.open("rb") as fh:
+            while chunk := fh.read(1 << 22):
+                h.update(chunk)
+    return h.hexdigest()
+
+
+def _read(pf: pq.ParquetFile, columns: Sequence[str], file: Path) -> pa.Table:
+    _require(pf.schema_arrow, columns, file)
+    try:
+        return pf.read(columns=list(columns))
+    except (pa.ArrowInvalid, OSError):
+        raise InputError.at("could not be read (truncated or corrupted?)", file=str(file)) from None
+
+
+def load_tins(folder: Path) -> pa.Array:
+    """The TIN column of ``taxpayers``, checked for nulls and duplicates."""
+    file = folder / TAXPAYERS
+    tins = _read(_open(folder, TAXPAYERS), ["tin"], file).column("tin").combine_chunks()
+    if tins.null_count:
+        row = int(pc.index(pc.is_null(tins), True).as_py())
+        raise InputError.at("TIN is empty", file=str(file), row=row, column="tin")
+    if pc.count_distinct(tins).as_py() != len(tins):
+        codes = pc.dictionary_encode(tins).indices.to_numpy()
+        _, first = np.unique(codes, return_index=True)
+        dup = int(np.setdiff1d(np.arange(len(codes)), first)[0])
+        raise InputError.at("duplicate TIN", file=str(file), row=dup, column="tin")
+    return tins.cast(pa.string())
+
+
+def _distinct_addresses(folder: Path, tins: pa.Array) -> tuple[pd.DataFrame, int, int]:
+    """One row per (person, distinct address) with the bit mask of its tax years."""
+    file = folder / ADDRESSES
+    table = _read(_open(folder, ADDRESSES), ADDRESS_COLUMNS, file)
+    if table.num_rows == 0:
+        raise InputError.at("register has no addresses", file=str(file))
+    person = pc.index_in(table.column("tin"), value_set=tins).to_numpy(zero_copy_only=False)
+    unknown = np.flatnonzero(pd.isna(person))
+    if unknown.size:
+        raise InputError.at(
+            "address for a TIN not in taxpayers", file=str(file), row=int(unknown[0]), column="tin"
+        )
+    years = table.column("tax_year").to_numpy(zero_copy_only=False)
+    if pd.isna(years).any():
+        raise InputError.at(
+            "tax year is empty",
+            file=str(file),
+            row=int(np.flatnonzero(pd.isna(years))[0]),
+            column="tax_year",
+        )
+    years = years.astype(np.int64)
+    first, last = int(years.min()), int(years.max())
+    if last - first + 1 > MAX_YEARS:
+        raise InputError.at(
+            f"register spans more than {MAX_YEARS} tax years", file=str(file), column="tax_year"
+        )
+    frame = table.drop_columns(["tin", "tax_year"]).to_pandas()
+    addr_key = pd.util.hash_pandas_object(frame.fillna("\x00"), index=False).to_numpy()
+    keys = pd.DataFrame({"person": person.astype(np.int64), "addr": addr_key})
+    group = keys.groupby(["person", "addr"], sort=True, observed=True)
+    ids = group.ngroup().to_numpy()
+    mask = np.zeros(ids.max() + 1, dtype=np.uint32)
+    np.bitwise_or.at(mask, ids, (np.uint32(1) << (years - first).astype(np.uint32)))
+    firsts = np.zeros(ids.max() + 1, dtype=np.int64)
+    firsts[ids[::-1]] = np.arange(len(ids))[::-1]  # first row of each group
+    rows = frame.iloc[firsts].reset_index(drop=True)
+    rows.insert(0, "person", person.astype(np.int64)[firsts].astype(np.int32))
+    rows.insert(1, "years", mask)
+    return rows, first, last
+
+
+def _taxpayer_names(folder: Path) -> pd.DataFrame:
+    file = folder / TAXPAYERS
+    return _read(_open(folder, TAXPAYERS), TAXPAYER_COLUMNS[1:], file).to_pandas()
+
+
+def encode_register(
+    folder: Path | str,
+    secret: LinkageSecret,
+    schema: EncodingSchema,
+    *,
+    cache_dir: Path | str | None = None,
+    progress: Progress | None = None,
+) -> EncodedRegister:
+    """Encode the register with the custodian's key and schema, reusing a valid cache."""
+    from .encoding.encoder import encode_frame
+
+    folder = Path(folder)
+    digest = register_digest(folder)
+    tins = load_tins(folder)
+    cache = Path(cache_dir) if cache_dir is not None else folder / ".xverify-cache"
+    tag = hashlib.sha256(schema.to_json().encode() + secret.fingerprint().encode()).hexdigest()[:16]
+    path = cache / f"register-{tag}.parquet"
+    manifest_path = path.with_suffix(".json")
+    tin_array = np.asarray(tins.to_pylist(), dtype=object)
+    if path.is_file() and manifest_path.is_file():
+        manifest = json.loads(manifest_path.read_text())
+        if manifest.get("register_digest") == digest:
+            meta = pq.read_metadata(path).metadata or {}
+            if meta.get(META_FINGERPRINT, b"").decode() != secret.fingerprint():
+                raise SchemaError(f"{path}: cached register was encoded with another key")
+            if EncodingSchema.from_json(meta[META_SCHEMA]) != schema:
+                raise SchemaError(f"{path}: cached register has another encoding schema")
+            return EncodedRegister(
+                path, tin_array, manifest["first_year"], manifest["last_year"], manifest["rows"]
+            )
+
+    rows, first, last = _distinct_addresses(folder, tins)
+    names = _taxpayer_names(folder)
+    metadata = {
+        META_SCHEMA: schema.to_json().encode(),
+        META_FINGERPRINT: secret.fingerprint().encode(),
+        META_VERSION: __version__.encode(),
+        META_KIND: b"register",
+    }
+    with atomic_path(path) as tmp:
+        writer: pq.ParquetWriter | None = None
+        try:
+            for start in range(0, len(rows), ENCODE_CHUNK):
+                chunk = rows.iloc[start : start + ENCODE_CHUNK]
+                plain = names.iloc[chunk["person"].to_numpy()].reset_index(drop=True)
+                plain = pd.concat(
+                    [plain, chunk.drop(columns=["person", "years"]).reset_index(drop=True)], axis=1
+                )
+                encoded = encode_frame(plain, secret, schema)
+                batch = pa.table(
+                    {
+                        "person": pa.array(chunk["person"].to_numpy(), pa.int32()),
+                        "years": pa.array(chunk["years"].to_numpy(), pa.uint32()),
+                    }
+                )
+                for name in encoded.column_names:
+                    batch = batch.append_column(name, encoded.column(name))
+                if writer is None:
+                    writer = pq.ParquetWriter(
+                        tmp, batch.schema.with_metadata(metadata), compression="zstd"
+                    )
+                writer.write_table(
+                    batch.replace_schema_metadata(metadata), row_group_size=ENCODE_CHUNK
+                )
+                if progress is not None:
+                    progress(len(chunk))
+        finally:
+            if writer is not None:
+                writer.close()
+    manifest = {
+        "register_digest": digest,
+        "first_year": first,
+        "last_year": last,
+        "rows": len(rows),
+    }
+    with atomic_path(manifest_path) as tmp:
+        tmp.write_text(json.dumps(manifest))
+    return EncodedRegister(path, tin_array, first, last, len(rows))
+
+
+def identities(
+    folder: Path | str, requests: Sequence[tuple[str, int, int]], *, tin: bool
+) -> list[Identity]:
+    """Identity for each ``(tin, period start, period end)`` of a VERIFIED request.
+
+    The name is as on the register; the address is the one on file for the latest tax year inside
+    the period (the last-known address), with that year. Reads only the requested TINs' rows.
+    """
+    folder = Path(folder)
+    if not requests:
+        return []
+    wanted = pa.array(sorted({t for t, _, _ in requests}), pa.string())
+    tp = _read(_open(folder, TAXPAYERS), TAXPAYER_COLUMNS, folder / TAXPAYERS)
+    tp = tp.filter(pc.is_in(tp.column("tin"), value_set=wanted)).to_pandas().set_index("tin")
+    ad = _read(_open(folder, ADDRESSES), ADDRESS_COLUMNS, folder / ADDRESSES)
+    ad = ad.filter(pc.is_in(ad.column("tin"), value_set=wanted)).to_pandas()
+    by_tin = {t: g.sort_values("tax_year") for t, g in ad.groupby("tin", sort=False)}
+    out = []
+    for t, start, end in requests:
+        person = tp.loc[t]
+        on_file = by_tin[t]
+        in_span = on_file[(on_file["tax_year"] >= start) & (on_file["tax_year"] <= end)]
+        if in_span.empty:
+            raise ValueError("a verified request must have an address on file in its period")
+        addr = in_span.iloc[-1]
+        out.append(
+            Identity(
+                first_name=_s(person["first_name"]),
+                middle_name=_s(person["middle_name"]),
+                last_name=_s(person["last_name"]),
+                suffix=_s(person["suffix"]),
+                street=_s(addr["street"]),
+                unit=_s(addr["unit"]),
+                city=_s(addr["city"]),
+                state=_s(addr["state"]),
+                zip=_s(addr["zip"]),
+                address_year=int(addr["tax_year"]),
+                tin=t if tin else None,
+            )
+        )
+    return out
+
+
+def _s(value: object) -> str | None:
+    return None if pd.isna(value) else str(value)

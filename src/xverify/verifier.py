@@ -1,0 +1,267 @@
+"""The custodian's whole job in one object: encoded requests in, outcomes and identities out.
+
+``Verifier(register, secret, log=...).verify(encoded)`` checks the file's schema and key
+fingerprint, encodes (or reuses) the register, trains or loads the match model, scores the
+candidates, decides one outcome per request, builds the identity-only response and appends one
+batch entry and one entry per disclosure to the audit log *before* returning anything.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from ._io import atomic_path
+from .auditlog import AuditLog, EntryKind
+from .compare import COMPARISONS, address_agrees
+from .config import MatchConfig
+from .decide import Candidates, Requests, decide
+from .disclosure import Response
+from .encoding.encoder import read_encoded
+from .encoding.keys import LinkageSecret
+from .encoding.schema import EncodingSchema
+from .outcomes import Outcome
+from .register import EncodedRegister, encode_register, identities, register_digest
+from .scoring import MatchModel, score_candidates, train_model
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Counts per outcome and per rejection reason, plus what the run cost."""
+
+    requests: int
+    outcomes: dict[str, int]
+    reasons: dict[str, int]
+    candidate_pairs: int
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def lines(self) -> list[str]:
+        out = [f"requests: {self.requests}"]
+        out += [f"  {o.value:<10} {self.outcomes.get(o.value, 0):>9}" for o in Outcome]
+        out += [f"    {r:<22} {n:>7}" for r, n in sorted(self.reasons.items())]
+        out.append(f"candidate pairs: {self.candidate_pairs}")
+        out.append("time: " + ", ".join(f"{k} {v:.2f}s" for k, v in self.seconds.items()))
+        return out
+
+
+@dataclass(frozen=True)
+class Result:
+    """What one verification produced: ``response`` for the requester, the rest custodian-only."""
+
+    response: Response
+    decisions: pd.DataFrame
+    model: MatchModel
+    summary: Summary
+
+    def write(self, outdir: Path | str, *, force: bool = False) -> list[Path]:
+        """Write response (Parquet + CSV), decisions and the model, each atomically."""
+        outdir = Path(outdir)
+        outdir.mkdir(parents=True, exist_ok=True)
+        targets = {
+            "response.parquet": lambda p: pq.write_table(self.response.table, p),
+            "response.csv": lambda p: self.response.table.to_pandas().to_csv(p, index=False),
+            "decisions.parquet": lambda p: self.decisions.to_parquet(p, index=False),
+            "model.json": lambda p: p.write_text(self.model.to_json()),
+        }
+        written = []
+        for name, write in targets.items():
+            with atomic_path(outdir / name, force=force) as tmp:
+                write(tmp)
+            written.append(outdir / name)
+        return written
+
+
+class Verifier:
+    """Matches encoded requests against a register and discloses identity only."""
+
+    def __init__(
+        self,
+        register: Path | str,
+        secret: LinkageSecret,
+        config: MatchConfig | None = None,
+        *,
+        log: AuditLog | Path | str,
+        schema: EncodingSchema | None = None,
+        model: MatchModel | None = None,
+        cache_dir: Path | str | None = None,
+        progress: Progress | None = None,
+    ) -> None:
+        self.register_path = Path(register)
+        self._secret = secret
+        self.config = config or MatchConfig()
+        self.schema = schema or EncodingSchema()
+        self.log = log if isinstance(log, AuditLog) else AuditLog(log)
+        self._model = model
+        self._cache_dir = cache_dir
+        self._progress = progress
+        self._register: EncodedRegister | None = None
+        self.seconds: dict[str, float] = {}
+
+    def __repr__(self) -> str:
+        return f"Verifier(register={str(self.register_path)!r}, config={self.config!r})"
+
+    @contextmanager
+    def _timed(self, stage: str) -> Iterator[None]:
+        start = time.perf_counter()
+        yield
+        self.seconds[stage] = self.seconds.get(stage, 0.0) + time.perf_counter() - start
+
+    def encoded_register(self) -> EncodedRegister:
+        """The encoded register, from the cache when register, key and schema are unchanged."""
+        if self._register is None:
+            with self._timed("register"):
+                self._register = encode_register(
+                    self.register_path, self._secret, self.schema, cache_dir=self._cache_dir
+                )
+        return self._register
+
+    def verify(self, encoded: Path | str) -> Result:
+        """Decide every request of an encoded submissions file and log the disclosures."""
+        self.seconds = {}
+        with self._timed("read"):
+            table, _, _ = read_encoded(
+                encoded,
+                expected_schema=self.schema,
+                expected_fingerprint=self._secret.fingerprint(),
+            )
+        register = self.encoded_register()
+        accepted = np.asarray(table.column("status").to_pylist(), dtype=object) == "ACCEPTED"
+        subs = table.filter(pa.array(accepted))
+        rng = np.random.default_rng(self.config.seed)
+        with self._timed("train"):
+            model = self._model or train_model(subs, register.batches, self.schema, rng)
+        with self._timed("score"):
+            scored = score_candidates(
+                subs, register.batches, model, batch_rows=self.config.batch_rows
+            )
+        with self._timed("decide"):
+            decisions = self._decide(table, accepted, scored, register)
+        with self._timed("disclose"):
+            response = self._respond(table, decisions)
+            self._log(table, decisions, response)
+        summary = Summary(
+            requests=table.num_rows,
+            outcomes=decisions["outcome"].value_counts().to_dict(),
+            reasons=decisions.loc[decisions["reason"] != "", "reason"].value_counts().to_dict(),
+            candidate_pairs=len(scored),
+            seconds=dict(self.seconds),
+        )
+        return Result(response, decisions, model, summary)
+
+    # -- stages -----------------------------------------------------------------------------
+    def _decide(
+        self, table: pa.Table, accepted: np.ndarray, scored, register: EncodedRegister
+    ) -> pd.DataFrame:
+        start = table.column("tax_period_start").to_numpy(zero_copy_only=False)
+        end = table.column("tax_period_end").to_numpy(zero_copy_only=False)
+        span = np.zeros(table.num_rows, dtype=np.uint32)
+        for i in np.flatnonzero(accepted):
+            span[i] = register.span_mask(int(start[i]), int(end[i]))
+        requests = Requests(
+            request_id=np.asarray(table.column("request_id").to_pylist(), dtype=object),
+            accepted=accepted,
+            reason=np.asarray(table.column("reason").to_pylist(), dtype=object),
+            span_mask=span,
+        )
+        rows = np.flatnonzero(accepted)  # accepted-subset index -> request row
+        person, years = _person_years(register, scored.reg_idx)
+        candidates = Candidates(
+            request=rows[scored.sub_idx],
+            person=person,
+            years=years,
+            weight=scored.weight,
+            name_weight=scored.name_weight,
+            address_agrees=address_agrees(scored.levels),
+            levels=scored.levels,
+        )
+        return decide(
+            requests,
+            candidates,
+            register.tins,
+            [c.name for c in COMPARISONS],
+            self.config,
+            register.first_year,
+        )
+
+    def _respond(self, table: pa.Table, decisions: pd.DataFrame) -> Response:
+        verified = decisions["outcome"].to_numpy() == Outcome.VERIFIED.value
+        rows = np.flatnonzero(verified)
+        start = table.column("tax_period_start").to_numpy(zero_copy_only=False)
+        end = table.column("tax_period_end").to_numpy(zero_copy_only=False)
+        tins = decisions["tin"].to_numpy()
+        wanted = [(str(tins[i]), int(start[i]), int(end[i])) for i in rows]
+        found = identities(
+            self.register_path, wanted, tin="tin" in {f.value for f in self.config.disclose}
+        )
+        idents: list = [None] * len(decisions)
+        for i, ident in zip(rows, found, strict=True):
+            idents[i] = ident
+        return Response.build(
+            decisions["request_id"].tolist(),
+            [Outcome(o) for o in decisions["outcome"]],
+            idents,
+            self.config.disclose,
+        )
+
+    def _log(self, table: pa.Table, decisions: pd.DataFrame, response: Response) -> None:
+        ids = decisions["request_id"].astype(str)
+        batch_id = hashlib.sha256("\n".join(ids).encode()).hexdigest()
+        meta = table.select(
+            [
+                "request_id",
+                "statute",
+                "reason_text",
+                "tax_period_start",
+                "tax_period_end",
+                "case_ref",
+            ]
+        ).to_pandas()
+        fields_disclosed = response.fields_disclosed()
+        verified = decisions["outcome"].to_numpy() == Outcome.VERIFIED.value
+        years = decisions["address_year"]
+
+        def events() -> Iterator[dict]:
+            yield {
+                "kind": EntryKind.BATCH.value,
+                "batch": batch_id,
+                "requests": len(decisions),
+                "outcomes": {k: int(v) for k, v in decisions["outcome"].value_counts().items()},
+                "key_fingerprint": self._secret.fingerprint(),
+                "register": register_digest(self.register_path)[:16],
+                "threshold": self.config.threshold,
+                "margin_bits": self.config.margin_bits,
+            }
+            for i in np.flatnonzero(verified):
+                row = meta.iloc[i]
+                yield {
+                    "kind": EntryKind.DISCLOSURE.value,
+                    "batch": batch_id,
+                    "request_id": str(row["request_id"]),
+                    "statute": str(row["statute"]),
+                    "reason": str(row["reason_text"]),
+                    "period": [int(row["tax_period_start"]), int(row["tax_period_end"])],
+                    "case_ref": None if pd.isna(row["case_ref"]) else str(row["case_ref"]),
+                    "fields": fields_disclosed,
+                    "address_year": None if pd.isna(years.iloc[i]) else int(years.iloc[i]),
+                }
+
+        self.log.append(events())
+
+
+def _person_years(register: EncodedRegister, reg_idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Person index and years mask of the given register rows (reads two small columns)."""
+    cols = pq.read_table(register.path, columns=["person", "years"])
+    person = cols.column("person").to_numpy()
+    years = cols.column("years").to_numpy()
+    return person[reg_idx].astype(np.int64), years[reg_idx].astype(np.uint32)
