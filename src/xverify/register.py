@@ -265,31 +265,33 @@ def identities(
         return []
     wanted = pa.array(sorted({t for t, _, _ in requests}), pa.string())
     tp = _read(_open(folder, TAXPAYERS), TAXPAYER_COLUMNS, folder / TAXPAYERS)
-    tp = tp.filter(pc.is_in(tp.column("tin"), value_set=wanted)).to_pandas().set_index("tin")
+    tp = tp.filter(pc.is_in(tp.column("tin"), value_set=wanted)).to_pandas()
     ad = _read(_open(folder, ADDRESSES), ADDRESS_COLUMNS, folder / ADDRESSES)
     ad = ad.filter(pc.is_in(ad.column("tin"), value_set=wanted)).to_pandas()
-    by_tin = {t: g.sort_values("tax_year") for t, g in ad.groupby("tin", sort=False)}
+    asked = pd.DataFrame(requests, columns=["tin", "start", "end"]).rename_axis("pos").reset_index()
+    on_file = asked.merge(ad, on="tin")
+    on_file = on_file[
+        (on_file["tax_year"] >= on_file["start"]) & (on_file["tax_year"] <= on_file["end"])
+    ]
+    latest = on_file.sort_values(["pos", "tax_year"]).drop_duplicates("pos", keep="last")
+    if len(latest) != len(asked):
+        raise ValueError("a verified request must have an address on file in its period")
+    rows = latest.merge(tp, on="tin", how="left").sort_values("pos")
     out = []
-    for t, start, end in requests:
-        person = tp.loc[t]
-        on_file = by_tin[t]
-        in_span = on_file[(on_file["tax_year"] >= start) & (on_file["tax_year"] <= end)]
-        if in_span.empty:
-            raise ValueError("a verified request must have an address on file in its period")
-        addr = in_span.iloc[-1]
+    for r in rows.itertuples(index=False):
         out.append(
             Identity(
-                first_name=_s(person["first_name"]),
-                middle_name=_s(person["middle_name"]),
-                last_name=_s(person["last_name"]),
-                suffix=_s(person["suffix"]),
-                street=_s(addr["street"]),
-                unit=_s(addr["unit"]),
-                city=_s(addr["city"]),
-                state=_s(addr["state"]),
-                zip=_s(addr["zip"]),
-                address_year=int(addr["tax_year"]),
-                tin=t if tin else None,
+                first_name=_s(r.first_name),
+                middle_name=_s(r.middle_name),
+                last_name=_s(r.last_name),
+                suffix=_s(r.suffix),
+                street=_s(r.street),
+                unit=_s(r.unit),
+                city=_s(r.city),
+                state=_s(r.state),
+                zip=_s(r.zip),
+                address_year=int(r.tax_year),
+                tin=r.tin if tin else None,
             )
         )
     return out
