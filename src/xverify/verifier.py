@@ -31,6 +31,7 @@ from .encoding.keys import LinkageSecret
 from .encoding.schema import EncodingSchema
 from .outcomes import Outcome
 from .register import EncodedRegister, encode_register, identities, register_digest
+from .requests import ReasonCode
 from .scoring import MatchModel, score_candidates, train_model
 
 Progress = Callable[[str, int, int], None]
@@ -168,10 +169,14 @@ class Verifier:
         span = np.zeros(table.num_rows, dtype=np.uint32)
         for i in np.flatnonzero(accepted):
             span[i] = register.span_mask(int(start[i]), int(end[i]))
+        reason = np.asarray(table.column("reason").to_pylist(), dtype=object)
+        # a period the register does not cover cannot be verified: 6103 needs the tax period
+        outside = accepted & (span == 0)
+        reason[outside] = ReasonCode.PERIOD_OUT_OF_RANGE.value
         requests = Requests(
             request_id=np.asarray(table.column("request_id").to_pylist(), dtype=object),
-            accepted=accepted,
-            reason=np.asarray(table.column("reason").to_pylist(), dtype=object),
+            accepted=accepted & ~outside,
+            reason=reason,
             span_mask=span,
         )
         rows = np.flatnonzero(accepted)  # accepted-subset index -> request row
