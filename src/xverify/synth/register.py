@@ -7,6 +7,7 @@ role, origin, TIN kind), read only by the submission generator and audits, never
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,8 +16,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .._io import atomic_dir
-from ..errors import ConfigError
+from .._io import atomic_dir, check_writable
+from ..errors import ConfigError, OutputError
 from .addresses import AddressModel, address_model, make_slots
 from .config import RegisterConfig, Role, check_years
 from .households import KINDS, ROLES, draw_households
@@ -155,6 +156,26 @@ def generate_register(
     )
 
 
+def check_output(out: Path, *, force: bool = False) -> None:
+    """Fail before any work if ``out`` cannot be created (or exists without ``force``)."""
+    out = Path(out)
+    for parent in out.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise OutputError(f"cannot write {out}: {parent} is not a directory")
+            break
+    check_writable(out, force=force)
+
+
+@contextlib.contextmanager
+def writable(out: Path) -> Iterator[None]:
+    """Turn operating-system write failures under ``out`` into OutputError."""
+    try:
+        yield
+    except OSError as exc:
+        raise OutputError(f"cannot write {out}: {exc.strerror or type(exc).__name__}") from None
+
+
 def write_register(
     out: Path | str,
     people: int,
@@ -167,7 +188,8 @@ def write_register(
     """Stream the register to ``out/{taxpayers,addresses,returns,people}.parquet`` atomically."""
     _check(people, years)
     out = Path(out)
-    with atomic_dir(out, force=force) as tmp:
+    check_output(out, force=force)
+    with writable(out), atomic_dir(out, force=force) as tmp:
         writers: dict[str, pq.ParquetWriter] = {}
         try:
             for chunk in iter_register(people, years, rng, config):

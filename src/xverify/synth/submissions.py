@@ -27,7 +27,7 @@ from .lexicon import ADDRESS_PLACEHOLDERS, ALLOWED_STATUTES, BAD_STATUTES, REASO
 from .names import surnames
 from .people import name_people
 from .profiles import PROFILES, InvalidKind, Noise, Profile, ProfileConfig, TargetKind
-from .register import Register
+from .register import Register, check_output, writable
 
 SUBMISSION_COLUMNS = [
     "request_id",
@@ -450,7 +450,8 @@ def write_submissions(
 ) -> Path:
     """Write ``out/submissions.csv`` and ``out/truth.parquet`` atomically."""
     out = Path(out)
-    with atomic_dir(out, force=force) as tmp:
+    check_output(out, force=force)
+    with writable(out), atomic_dir(out, force=force) as tmp:
         submissions.to_csv(tmp / "submissions.csv", index=False, lineterminator="\n")
         table = pa.Table.from_pandas(truth, preserve_index=False)
         pq.write_table(table, tmp / "truth.parquet", compression="zstd")
