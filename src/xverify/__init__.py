@@ -1,9 +1,15 @@
 """xverify: privacy-preserving cross-verification of people against a register.
 
-The public API is the short list in ``__all__``; everything else may change.
+The public API is the short list in ``__all__``; everything else may change. Names are imported
+on first use, so ``import xverify`` (and the command line's ``--help``) stays fast.
+
+>>> from xverify import LinkageSecret, Verifier, encode_requests, read_submissions
 """
 
 from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
@@ -16,14 +22,81 @@ from .errors import (
     SecretError,
     XVerifyError,
 )
+from .outcomes import Outcome
+
+_LAZY: dict[str, str] = {
+    "LinkageSecret": "xverify.encoding.keys",
+    "EncodingSchema": "xverify.encoding.schema",
+    "encode_frame": "xverify.encoding.encoder",
+    "read_encoded": "xverify.encoding.encoder",
+    "RequestPolicy": "xverify.requests",
+    "ReasonCode": "xverify.requests",
+    "read_submissions": "xverify.requests",
+    "encode_requests": "xverify.requests",
+    "encode_submissions_file": "xverify.requests",
+    "MatchConfig": "xverify.config",
+    "MatchModel": "xverify.scoring",
+    "Verifier": "xverify.verifier",
+    "Result": "xverify.verifier",
+    "IdentityField": "xverify.disclosure",
+    "Response": "xverify.disclosure",
+    "AuditLog": "xverify.auditlog",
+    "verify_log": "xverify.auditlog",
+}
+
+if TYPE_CHECKING:
+    from .auditlog import AuditLog
+    from .auditlog import verify as verify_log
+    from .config import MatchConfig
+    from .disclosure import IdentityField, Response
+    from .encoding.encoder import encode_frame, read_encoded
+    from .encoding.keys import LinkageSecret
+    from .encoding.schema import EncodingSchema
+    from .requests import (
+        ReasonCode,
+        RequestPolicy,
+        encode_requests,
+        encode_submissions_file,
+        read_submissions,
+    )
+    from .scoring import MatchModel
+    from .verifier import Result, Verifier
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        module = importlib.import_module(_LAZY[name])
+        value = getattr(module, "verify" if name == "verify_log" else name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'xverify' has no attribute {name!r}")
+
 
 __all__ = [
+    "AuditLog",
     "AuditLogError",
     "ConfigError",
+    "EncodingSchema",
+    "IdentityField",
     "InputError",
+    "LinkageSecret",
+    "MatchConfig",
+    "MatchModel",
+    "Outcome",
     "OutputError",
+    "ReasonCode",
+    "RequestPolicy",
+    "Response",
+    "Result",
     "SchemaError",
     "SecretError",
+    "Verifier",
     "XVerifyError",
     "__version__",
+    "encode_frame",
+    "encode_requests",
+    "encode_submissions_file",
+    "read_encoded",
+    "read_submissions",
+    "verify_log",
 ]
