@@ -160,14 +160,17 @@ def _given_split(rec: Record, rng: np.random.Generator) -> None:
 
 def _first_surname_only(rec: Record, rng: np.random.Generator) -> None:
     rec.last = rec.surnames[0]
+    rec.surnames = (rec.last,)  # one change to the surname structure per request
 
 
 def _surnames_swapped(rec: Record, rng: np.random.Generator) -> None:
     rec.last = " ".join(reversed(rec.surnames))
+    rec.surnames = (rec.last,)
 
 
 def _surnames_hyphenated(rec: Record, rng: np.random.Generator) -> None:
     rec.last = " ".join(rec.surnames) if "-" in rec.last else "-".join(rec.surnames)
+    rec.surnames = (rec.last,)
 
 
 def _accents_dropped(rec: Record, rng: np.random.Generator) -> None:
