@@ -211,3 +211,42 @@ def test_similar_names_high_dice_dissimilar_low(name: str, data: st.DataObject) 
     w = filter_words(t, BloomField.SURNAME)
     assert dice(w[0:1], w[1:2])[0] > 0.55
     assert dice(w[0:1], w[2:3])[0] < 0.5
+
+
+def test_compiled_kernels_equal_their_twins() -> None:
+    from xverify.encoding.bloom import (
+        or_rows,
+        or_rows_reference,
+        word_filters,
+        word_filters_reference,
+    )
+    from xverify.encoding.tokens import fill_slots, fill_slots_reference
+
+    rng = np.random.default_rng(3)
+    offsets = np.concatenate(([0], np.cumsum(rng.integers(0, 5, 50))))
+    codes = rng.integers(0, 10, offsets[-1])
+    tok = rng.integers(0, 4, 10).astype(np.uint64)  # zeros and duplicates on purpose
+    assert np.array_equal(
+        fill_slots(offsets, codes, tok, 3), fill_slots_reference(offsets, codes, tok, 3)
+    )
+    table = rng.integers(0, 2**63, (10, 4), dtype=np.uint64)
+    assert np.array_equal(or_rows(offsets, codes, table), or_rows_reference(offsets, codes, table))
+    words = ["GARCIA", "", "A", "123", "1/2", "#", "JOSÉ", "LOPEZ", "GARCIA"]
+    for q in (1, 2, 3, 4):
+        spec = BloomSpec(bits=256, q=q, k=12)
+        for ws in (words, [w for w in words if w.isascii() and len(w) > 2]):
+            assert np.array_equal(
+                word_filters(b"k" * 32, ws, spec), word_filters_reference(b"k" * 32, ws, spec)
+            )
+
+
+def test_mixed_simple_and_parsed_names_encode_like_single_rows() -> None:
+    rows = [dict(ROW, last_name=n) for n in ("Garcia Lopez", "de la Cruz", "Smith Jr", "Ñúñez")]
+    together = encode_frame(frame(*rows), KEY)
+    for i, r in enumerate(rows):
+        alone = encode_frame(frame(r), KEY)
+        for tt in TokenType:
+            assert np.array_equal(token_slots(together, tt)[i], token_slots(alone, tt)[0]), tt
+        for f in BloomField:
+            assert np.array_equal(filter_words(together, f)[i], filter_words(alone, f)[0]), f
+    assert token_slots(together, TokenType.SUFFIX)[2, 0] != 0

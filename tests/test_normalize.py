@@ -216,3 +216,47 @@ def test_zip_total_and_idempotent(value: object) -> None:
     z = nz.normalize_zip5(value)
     assert z == "" or (len(z) == 5 and z.isdigit())
     assert nz.normalize_zip5(z) == z
+
+
+# -- column-wise twins equal the scalar functions ----------------------------------------------
+
+_street_words = st.sampled_from(
+    ["123", "7", "0042", "N", "North", "SE", "Main", "main.", "St", "Street", "Ave", "AVENUE",
+     "APT", "#", "#4", "4B", "1/2", "PO", "Box", "Lot", "Rear", "First", "de", "la", "Calle",
+     "José", ",", "12345", "Unit", "Ste", "-", "St.", "W", "Park", "Way", "Ct", "PL", "Hwy", "66"]
+)  # fmt: skip
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.lists(_street_words, max_size=7).map(" ".join),
+                          st.text(max_size=15)), min_size=1, max_size=12))  # fmt: skip
+def test_street_column_equals_normalize_street(values: list[str | None]) -> None:
+    import pyarrow as pa
+
+    col = nz.street_column(pa.array(values, pa.string()))
+    for i, v in enumerate(values):
+        p = nz.normalize_street(v)
+        e = col.entries[col.codes[i]]
+        number = f"PO BOX {p.po_box}" if p.po_box else p.number
+        got = (col.numbers[i].as_py(), e.rest, e.unit, e.has_street)
+        assert got == (number, p.rest, p.unit, p.has_street)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.none(), st.text(max_size=20), st.text(alphabet="abcXYZ019 '`.-,\t", max_size=20)
+        ),
+        max_size=12,
+    )
+)
+def test_fold_column_equals_fold(values: list[str | None]) -> None:
+    import pyarrow as pa
+
+    folded, covered = nz.fold_column(pa.array(values, pa.string()))
+    for i, v in enumerate(values):
+        if covered[i]:
+            assert folded[i].as_py() == nz.fold(v)
+        else:
+            assert v is None or not v.isascii()

@@ -393,7 +393,7 @@ def _year(value: Any) -> int:
     return int(s) if s.isascii() and s.isdigit() and len(s) <= 6 else -2
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Validation:
     """Per-row outcome of the checks (arrays aligned with the input rows)."""
 
@@ -401,6 +401,10 @@ class Validation:
     zip_like: np.ndarray  # bool
     period_start: np.ndarray  # int, -1 missing / -2 not a number
     period_end: np.ndarray
+    streets: nz.StreetColumn  # parsed street column, reused by the encoder
+
+    def __repr__(self) -> str:
+        return f"Validation({len(self.reason)} rows, {int(self.accepted.sum())} accepted)"
 
     @property
     def accepted(self) -> np.ndarray:
@@ -446,16 +450,34 @@ def validate_requests(table: pa.Table, policy: RequestPolicy | None = None) -> V
         return bool(words) and (words in placeholders or set(words) <= {"X", " "})
 
     def street_kind(v: Any) -> int:
-        """0 ok, 1 blank, 2 placeholder, 3 ZIP-like only, 4 no street."""
+        """0 ok, 1 blank, 2 placeholder, 4 no street (for a whole street line)."""
         if not nz.fold(v):
             return 2 if nz.as_text(v).strip() else 1
         if is_placeholder(v):
             return 2
-        if re.fullmatch(r"\s*\d{5}(-?\d{4})?\s*", nz.as_text(v)):
-            return 3
         return 0 if nz.normalize_street(v).has_street else 4
 
-    street = _per_distinct(_text(table, "street"), street_kind, np.int8)
+    def rest_kind(rest: str, parts: nz.StreetParts) -> int:
+        """The same for a street line's part after its house number."""
+        if not nz.fold(rest):
+            return 4
+        if is_placeholder(rest):
+            return 2
+        return 0 if parts.has_street else 4
+
+    streets = nz.street_column(_text(table, "street"))
+    kinds = np.asarray(
+        [
+            rest_kind(k, e) if fast else street_kind(k)
+            for k, e, fast in zip(streets.keys, streets.entries, streets.from_rest, strict=True)
+        ],
+        dtype=np.int8,
+    )
+    street = kinds[streets.codes]
+    zip_shaped = pc.match_substring_regex(
+        _text(table, "street"), r"^\s*[0-9]{5}([- ]?[0-9]{4})?\s*$"
+    )
+    street = np.where(zip_shaped.to_numpy(zero_copy_only=False), 3, street)
     city_placeholder = _per_distinct(_text(table, "city"), is_placeholder, bool)
     zip_present = _per_distinct(_text(table, "zip"), lambda v: bool(nz.fold(v)), bool)
     others_blank = _blank(table, "unit") & _blank(table, "city") & _blank(table, "state")
@@ -499,10 +521,18 @@ def validate_requests(table: pa.Table, policy: RequestPolicy | None = None) -> V
     for name in ("street", "unit", "city", "state", "zip"):
         col = _text(table, name)
         zip_like |= pc.match_substring_regex(col, _ZIP_LIKE).to_numpy(zero_copy_only=False)
-    return Validation(reason, zip_like, start, end)
+    return Validation(reason, zip_like, start, end, streets)
 
 
 # -- encoding --------------------------------------------------------------------------------
+
+
+def _masked(streets: nz.StreetColumn, keep: np.ndarray) -> nz.StreetColumn:
+    """The parsed street column with rejected rows pointing at the empty entry."""
+    empty = len(streets.entries) - 1  # street_column puts the null street last
+    codes = np.where(keep, streets.codes, empty)
+    numbers = pc.if_else(pa.array(keep), streets.numbers, "")
+    return nz.StreetColumn(codes, numbers, streets.entries, streets.keys, streets.from_rest)
 
 
 def _years_array(years: np.ndarray, keep: np.ndarray) -> pa.Array:
@@ -529,7 +559,7 @@ def encode_requests(
     for name in IDENTITY_COLUMNS:
         col = _text(table, name)
         ident[name] = pc.if_else(keep, col, pa.scalar(None, pa.string()))
-    encoded = encode_frame(pa.table(ident), secret, schema)
+    encoded = encode_frame(pa.table(ident), secret, schema, streets=_masked(v.streets, accepted))
     period_bad = np.isin(v.reason, [ReasonCode.NO_PERIOD.value, ReasonCode.BAD_PERIOD.value])
     meta_cols = {
         "request_id": pc.utf8_trim_whitespace(_text(table, "request_id")),

@@ -41,6 +41,7 @@ from __future__ import annotations
 import datetime as dt
 import hmac
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -52,12 +53,12 @@ import pyarrow.parquet as pq
 
 from .. import normalize as nz
 from ..errors import InputError, SchemaError, SecretError
-from .bloom import value_filters
+from .bloom import or_rows, value_filters, word_filters
 from .keys import LinkageSecret
 from .schema import META_FINGERPRINT, META_SCHEMA, BloomField, EncodingSchema, TokenType
-from .tokens import siphash_words, string_digests
+from .tokens import fill_slots, siphash_words, string_digests
 
-__all__ = ["IDENTITY_COLUMNS", "empty_encoding", "encode_frame"]
+__all__ = ["IDENTITY_COLUMNS", "empty_encoding", "encode_frame", "read_encoded"]
 
 #: plaintext columns read by :func:`encode_frame` (absent columns count as all missing)
 IDENTITY_COLUMNS = (
@@ -100,8 +101,88 @@ def _slots(key: bytes, per_value: Sequence[Sequence[str]], slots: int) -> np.nda
     return table
 
 
-def _map_unique(uniques: list[Any], fn: Callable[[Any], Any]) -> list[Any]:
-    return [fn(u) for u in uniques]
+@dataclass(frozen=True, repr=False)
+class _Ragged:
+    """Per-row lists of strings: row ``i`` holds ``vocab[codes[offsets[i]:offsets[i+1]]]``."""
+
+    offsets: np.ndarray
+    codes: np.ndarray
+    vocab: list[str]
+
+    @classmethod
+    def of(cls, lists: pa.Array) -> _Ragged:
+        lengths = pc.fill_null(pc.list_value_length(lists), 0).to_numpy(zero_copy_only=False)
+        enc = pc.list_flatten(lists).dictionary_encode()
+        codes = enc.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+        offsets = np.concatenate(([0], np.cumsum(lengths, dtype=np.int64)))
+        return cls(offsets, codes, enc.dictionary.to_pylist())
+
+    def first(self) -> np.ndarray:
+        """Code of each row's first item; ``len(vocab)`` (one past the end) for empty rows."""
+        starts, ends = self.offsets[:-1], self.offsets[1:]
+        out = np.full(len(starts), len(self.vocab), dtype=np.int64)
+        has = ends > starts
+        out[has] = self.codes[starts[has]]
+        return out
+
+
+@dataclass(frozen=True, repr=False)
+class _Name:
+    cores: _Ragged  # per row: the core word of each component (token inputs)
+    words: _Ragged  # per row: every word kept (Bloom filter input)
+    suffix: np.ndarray  # per row: generational suffix id found in this field (0 = none)
+
+
+_LIST = pa.list_(pa.string())
+
+
+def _string_column(table: pa.Table, name: str) -> pa.Array:
+    if name not in table.column_names:
+        return pa.nulls(table.num_rows, pa.string())
+    col = table.column(name).combine_chunks()
+    return col if pa.types.is_string(col.type) else pc.cast(col, pa.string())
+
+
+def _name_lists(
+    arr: pa.Array,
+    special: frozenset[str],
+    parse: Callable[[Any], tuple[tuple[str, ...], str]],
+    suffix_ids: dict[str, int],
+) -> _Name:
+    """Words and component cores of a name column.
+
+    ASCII values without special words (particles, titles, suffixes...) are folded and split in
+    Arrow kernels: their components are their words. The rest go through the scalar parser
+    ``parse`` once per distinct value.
+    """
+    n = len(arr)
+    folded, ascii_ = nz.fold_column(arr)
+    words = pc.split_pattern(folded, " ")
+    flat = pc.list_flatten(words)
+    lengths = pc.fill_null(pc.list_value_length(words), 0).to_numpy(zero_copy_only=False)
+    flagged = pc.is_in(flat, value_set=pa.array(sorted(special), pa.string()))
+    rows = np.repeat(np.arange(n), lengths)
+    has_special = np.zeros(n, dtype=bool)
+    has_special[rows[flagged.to_numpy(zero_copy_only=False)]] = True
+    is_null = arr.is_null().to_numpy(zero_copy_only=False)
+    simple = (ascii_ | is_null) & ~has_special
+    words = pc.if_else(pa.array(is_null), pa.scalar([], _LIST), words)
+    suffix = np.zeros(n, dtype=np.int64)
+    cores, kept = words, words
+    if not simple.all():
+        enc = pc.filter(arr, pa.array(~simple)).dictionary_encode()
+        parsed = [parse(v) for v in enc.dictionary.to_pylist()]
+        idx = np.full(n, -1, dtype=np.int64)
+        idx[~simple] = enc.indices.to_numpy(zero_copy_only=False)
+        take = pa.array(idx, mask=simple)
+        core_lists = pa.array([[nz.core(c) for c in comps] for comps, _ in parsed], _LIST)
+        word_lists = pa.array([[w for c in comps for w in c.split()] for comps, _ in parsed], _LIST)
+        keep = pa.array(simple)
+        cores = pc.if_else(keep, words, pc.take(core_lists, take))
+        kept = pc.if_else(keep, words, pc.take(word_lists, take))
+        sfx = np.asarray([suffix_ids.get(s, 0) for _, s in parsed] + [0], dtype=np.int64)
+        suffix = np.where(simple, 0, sfx[idx])
+    return _Name(_Ragged.of(cores), _Ragged.of(kept), suffix)
 
 
 def _day_number(value: Any) -> int:
@@ -153,11 +234,15 @@ def encode_frame(
     frame: pd.DataFrame | pa.Table,
     secret: LinkageSecret,
     schema: EncodingSchema | None = None,
+    *,
+    streets: nz.StreetColumn | None = None,
 ) -> pa.Table:
     """Encode identity rows (columns :data:`IDENTITY_COLUMNS`) into ``schema.arrow_fields()``.
 
     Total: any cell value gives an encoding (unparseable values count as missing). Row order is
-    kept. Register rows and submissions go through this same function.
+    kept. Register rows and submissions go through this same function. ``streets`` may pass
+    :func:`~xverify.normalize.street_column` of the ``street`` column when the caller already
+    parsed it (the request checks do).
     """
     schema = schema or EncodingSchema()
     if not isinstance(secret, LinkageSecret):
@@ -176,107 +261,93 @@ def encode_frame(
     slots = schema.slots
 
     # -- names ---------------------------------------------------------------------------------
-    first_codes, first_u = _column(table, "first_name")
-    given = _map_unique(first_u, nz.given_components)
-    given_comps = [g for g, _ in given]
-    blooms[BloomField.GIVEN] = value_filters(
-        bloom_key[BloomField.GIVEN],
-        [[w for c in comps for w in c.split()] for comps in given_comps],
-        schema.blooms[BloomField.GIVEN],
-    )[first_codes]
-    tokens[TokenType.GIVEN] = _slots(
-        str_key[TokenType.GIVEN], [[nz.core(c) for c in comps] for comps in given_comps],
-        slots[TokenType.GIVEN],
-    )[first_codes]  # fmt: skip
-    tokens[TokenType.GIVEN_CANONICAL] = _slots(
+    phonetic_memo: dict[str, str] = {}  # plaintext held for this call only
+
+    def phonetic(word: str) -> str:
+        code = phonetic_memo.get(word)
+        if code is None:
+            code = phonetic_memo[word] = nz.phonetic(word)
+        return code
+
+    suffix_ids = {s: i + 1 for i, s in enumerate(nz.GENERATIONAL_SUFFIXES)}
+
+    def name_field(column: str, special: frozenset[str], parse: Callable[[Any], Any]) -> _Name:
+        return _name_lists(_string_column(table, column), special, parse, suffix_ids)
+
+    given = name_field("first_name", nz.GIVEN_SPECIAL, nz.given_components)
+    surname = name_field("last_name", nz.SURNAME_SPECIAL, nz.surname_components)
+    middle = name_field("middle_name", nz.MIDDLE_SPECIAL, nz.middle_components)
+
+    def bloom_of(name: _Name, f: BloomField) -> np.ndarray:
+        spec = schema.blooms[f]
+        wf = word_filters(bloom_key[f], name.words.vocab, spec)
+        return or_rows(name.words.offsets, name.words.codes, wf)
+
+    def slots_of(r: _Ragged, t: TokenType, values: list[str]) -> np.ndarray:
+        return fill_slots(r.offsets, r.codes, string_digests(str_key[t], values), slots[t])
+
+    blooms[BloomField.GIVEN] = bloom_of(given, BloomField.GIVEN)
+    blooms[BloomField.SURNAME] = bloom_of(surname, BloomField.SURNAME)
+    blooms[BloomField.MIDDLE] = bloom_of(middle, BloomField.MIDDLE)
+    tokens[TokenType.SURNAME] = slots_of(surname.cores, TokenType.SURNAME, surname.cores.vocab)
+    tokens[TokenType.SURNAME_PHONETIC] = slots_of(
+        surname.cores, TokenType.SURNAME_PHONETIC, [phonetic(c) for c in surname.cores.vocab]
+    )
+    tokens[TokenType.GIVEN] = slots_of(given.cores, TokenType.GIVEN, given.cores.vocab)
+    first = given.cores.first()
+    canon = _slots(
         str_key[TokenType.GIVEN_CANONICAL],
-        [nz.canonical_given(nz.core(comps[0]), slots[TokenType.GIVEN_CANONICAL]) if comps else ()
-         for comps in given_comps],
+        [nz.canonical_given(c, slots[TokenType.GIVEN_CANONICAL]) for c in given.cores.vocab],
         slots[TokenType.GIVEN_CANONICAL],
-    )[first_codes]  # fmt: skip
-    tokens[TokenType.GIVEN_PHONETIC] = _slots(
-        str_key[TokenType.GIVEN_PHONETIC],
-        [[nz.phonetic(comps[0])] if comps else [] for comps in given_comps],
-        slots[TokenType.GIVEN_PHONETIC],
-    )[first_codes]
-
-    last_codes, last_u = _column(table, "last_name")
-    surname = _map_unique(last_u, nz.surname_components)
-    sur_comps = [s for s, _ in surname]
-    blooms[BloomField.SURNAME] = value_filters(
-        bloom_key[BloomField.SURNAME],
-        [[w for c in comps for w in c.split()] for comps in sur_comps],
-        schema.blooms[BloomField.SURNAME],
-    )[last_codes]
-    tokens[TokenType.SURNAME] = _slots(
-        str_key[TokenType.SURNAME], [[nz.core(c) for c in comps] for comps in sur_comps],
-        slots[TokenType.SURNAME],
-    )[last_codes]  # fmt: skip
-    tokens[TokenType.SURNAME_PHONETIC] = _slots(
-        str_key[TokenType.SURNAME_PHONETIC],
-        [[nz.phonetic(c) for c in comps] for comps in sur_comps],
-        slots[TokenType.SURNAME_PHONETIC],
-    )[last_codes]  # fmt: skip
-
-    mid_codes, mid_u = _column(table, "middle_name")
-    middles = _map_unique(mid_u, nz.middle_components)
-    blooms[BloomField.MIDDLE] = value_filters(
-        bloom_key[BloomField.MIDDLE], [w for w, _ in middles], schema.blooms[BloomField.MIDDLE]
-    )[mid_codes]
-    tokens[TokenType.MIDDLE_INITIAL] = _slots(
-        str_key[TokenType.MIDDLE_INITIAL], [[w[0][0]] if w else [] for w, _ in middles],
-        slots[TokenType.MIDDLE_INITIAL],
-    )[mid_codes]  # fmt: skip
+    )
+    tokens[TokenType.GIVEN_CANONICAL] = canon[first]
+    phon = string_digests(
+        str_key[TokenType.GIVEN_PHONETIC], [phonetic(c) for c in given.cores.vocab] + [""]
+    )
+    tokens[TokenType.GIVEN_PHONETIC] = phon[first][:, None]
+    initial = string_digests(
+        str_key[TokenType.MIDDLE_INITIAL], [w[:1] for w in middle.words.vocab] + [""]
+    )
+    tokens[TokenType.MIDDLE_INITIAL] = initial[middle.words.first()][:, None]
 
     # suffix: the suffix column, else one trailing a surname, given or middle name
-    suffix_ids = {s: i + 1 for i, s in enumerate(nz.GENERATIONAL_SUFFIXES)}
     sfx_codes, sfx_u = _column(table, "suffix")
-    row_sfx = np.zeros(n, dtype=np.int64)
-    for codes, ids in (
-        (sfx_codes, [suffix_ids.get(nz.normalize_suffix(v), 0) for v in sfx_u]),
-        (last_codes, [suffix_ids.get(s, 0) for _, s in surname]),
-        (first_codes, [suffix_ids.get(s, 0) for _, s in given]),
-        (mid_codes, [suffix_ids.get(s, 0) for _, s in middles]),
-    ):
-        per_row = np.asarray([*ids, 0], dtype=np.int64)[codes]
-        row_sfx = np.where(row_sfx == 0, per_row, row_sfx)
-    sfx_table = _slots(
-        str_key[TokenType.SUFFIX], [[""], *[[s] for s in nz.GENERATIONAL_SUFFIXES]],
-        slots[TokenType.SUFFIX],
-    )  # fmt: skip
-    tokens[TokenType.SUFFIX] = sfx_table[row_sfx]
+    row_sfx = np.asarray([*(suffix_ids.get(nz.normalize_suffix(v), 0) for v in sfx_u), 0])
+    row_sfx = row_sfx[sfx_codes]
+    for name in (surname, given, middle):
+        row_sfx = np.where(row_sfx == 0, name.suffix, row_sfx)
+    sfx_table = string_digests(str_key[TokenType.SUFFIX], ["", *nz.GENERATIONAL_SUFFIXES])
+    tokens[TokenType.SUFFIX] = sfx_table[row_sfx][:, None]
 
     # -- address -------------------------------------------------------------------------------
-    street_codes, street_u = _column(table, "street")
-    numbers: dict[str, int] = {"": 0}
+    if streets is None:
+        streets = nz.street_column(_string_column(table, "street"))
+    elif len(streets.codes) != n:
+        raise ValueError("streets does not match the table's rows")
     rests: dict[str, int] = {"": 0}
     units: dict[str, int] = {"": 0}
-    s_num = np.zeros(len(street_u) + 1, dtype=np.int64)
-    s_rest = np.zeros(len(street_u) + 1, dtype=np.int64)
-    s_unit = np.zeros(len(street_u) + 1, dtype=np.int64)
-    for i, value in enumerate(street_u):
-        parts = nz.normalize_street(value)
-        if not parts.has_street:
-            continue
-        number = f"PO BOX {parts.po_box}" if parts.po_box else parts.number
-        s_num[i] = numbers.setdefault(number, len(numbers))
-        s_rest[i] = rests.setdefault(parts.rest, len(rests))
-        s_unit[i] = units.setdefault(parts.unit, len(units))
-    row_num, row_rest = s_num[street_codes], s_rest[street_codes]
+    e_rest = np.asarray(
+        [rests.setdefault(e.rest, len(rests)) if e.has_street else 0 for e in streets.entries]
+    )
+    e_unit = np.asarray(
+        [units.setdefault(e.unit, len(units)) if e.has_street else 0 for e in streets.entries]
+    )
+    row_rest = e_rest[streets.codes]
+    has_street = row_rest != 0
+    num_enc = streets.numbers.dictionary_encode()
+    num_vocab = num_enc.dictionary.to_pylist()
+    row_num = num_enc.indices.fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64)
     unit_codes, unit_u = _column(table, "unit")
     u_ids = np.asarray([*(units.setdefault(nz.normalize_unit(v), len(units)) for v in unit_u), 0])
     row_unit = u_ids[unit_codes]
-    row_unit = np.where(row_unit == 0, s_unit[street_codes], row_unit)
-    has_street = row_rest != 0
+    row_unit = np.where(row_unit == 0, e_unit[streets.codes], row_unit)
     row_unit = np.where(has_street, row_unit, 0)
 
-    num_words = [v.split() for v in numbers]
-    rest_words = [v.split() for v in rests]
     spec = schema.blooms[BloomField.STREET]
     key = bloom_key[BloomField.STREET]
     blooms[BloomField.STREET] = (
-        value_filters(key, num_words, spec)[row_num]
-        | value_filters(key, rest_words, spec)[row_rest]
+        value_filters(key, [v.split() for v in num_vocab], spec)[row_num]
+        | value_filters(key, [v.split() for v in rests], spec)[row_rest]
     )
 
     zip_codes, zip_u = _column(table, "zip")
@@ -291,13 +362,13 @@ def encode_frame(
         | value_filters(key, [[z] if z else [] for z in zips], spec)[zip_codes]
     )
 
-    ad = string_digests(addr_key, list(numbers)), string_digests(addr_key, list(rests))
-    num_d, rest_d = ad[0][row_num], ad[1][row_rest]
+    num_d = string_digests(addr_key, num_vocab)[row_num]
+    rest_d = string_digests(addr_key, list(rests))[row_rest]
     unit_d = string_digests(addr_key, list(units))[row_unit]
     has_zip = row_zip != 0
     tokens[TokenType.STREET_NUMBER_ZIP] = siphash_words(
         prf_key[TokenType.STREET_NUMBER_ZIP], np.stack([num_d, row_zip], axis=1),
-        has_street & has_zip & (row_num != 0),
+        has_street & has_zip & (num_d != 0),
     )[:, None]  # fmt: skip
     tokens[TokenType.STREET_ZIP] = siphash_words(
         prf_key[TokenType.STREET_ZIP], np.stack([num_d, rest_d, row_zip], axis=1),

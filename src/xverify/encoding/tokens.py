@@ -29,6 +29,8 @@ import numba
 import numpy as np
 
 __all__ = [
+    "fill_slots",
+    "fill_slots_reference",
     "siphash24_reference",
     "siphash_words",
     "siphash_words_reference",
@@ -169,4 +171,60 @@ def siphash_words(key: bytes, words: np.ndarray, valid: np.ndarray | None = None
     out = _siphash_words_kernel(k0, k1, words)
     if valid is not None:
         out[~np.asarray(valid, dtype=bool)] = 0
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _fill_slots_kernel(
+    offsets: np.ndarray, codes: np.ndarray, token_of: np.ndarray, slots: int
+) -> np.ndarray:
+    n = len(offsets) - 1
+    out = np.zeros((n, slots), dtype=np.uint64)
+    for i in range(n):
+        k = 0
+        for j in range(offsets[i], offsets[i + 1]):
+            t = token_of[codes[j]]
+            if t == 0:
+                continue
+            dup = False
+            for m in range(k):
+                if out[i, m] == t:
+                    dup = True
+                    break
+            if dup:
+                continue
+            out[i, k] = t
+            k += 1
+            if k == slots:
+                break
+    return out
+
+
+def fill_slots(
+    offsets: np.ndarray, codes: np.ndarray, token_of: np.ndarray, slots: int
+) -> np.ndarray:
+    """Row ``i`` gets the first ``slots`` distinct non-zero ``token_of[codes[j]]`` of its items.
+
+    ``offsets`` (n+1) delimit each row's items in ``codes`` (indices into ``token_of``).
+    """
+    return _fill_slots_kernel(
+        np.ascontiguousarray(offsets, dtype=np.int64),
+        np.ascontiguousarray(codes, dtype=np.int64),
+        np.ascontiguousarray(token_of, dtype=np.uint64),
+        int(slots),
+    )
+
+
+def fill_slots_reference(
+    offsets: np.ndarray, codes: np.ndarray, token_of: np.ndarray, slots: int
+) -> np.ndarray:
+    """Plain-Python twin of :func:`fill_slots`."""
+    out = np.zeros((len(offsets) - 1, slots), dtype=np.uint64)
+    for i in range(len(offsets) - 1):
+        seen: list[int] = []
+        for j in range(offsets[i], offsets[i + 1]):
+            t = int(token_of[codes[j]])
+            if t and t not in seen and len(seen) < slots:
+                seen.append(t)
+        out[i, : len(seen)] = seen
     return out
