@@ -15,6 +15,7 @@ import numpy as np
 from nicknames import NickNamer
 
 from .lexicon import DIRECTIONALS, PARTICLE_SURNAMES, SPANISH_NICKNAMES, STREET_TYPES
+from .names import first_names
 from .profiles import Noise
 
 PARTICLES = frozenset({"DE", "DEL", "LA", "LAS", "LOS"})
@@ -86,6 +87,23 @@ def nicknames_of(given: str) -> tuple[str, ...]:
     return tuple(sorted((english | spanish) - {plain}))
 
 
+@functools.cache
+def _name_popularity() -> dict[str, float]:
+    fn = first_names()
+    counts: dict[str, float] = {}
+    for name, c in zip(fn.plain, fn.count, strict=True):
+        counts[name] = counts.get(name, 0.0) + float(c)
+    return counts
+
+
+@functools.cache
+def _nickname_weights(given: str) -> np.ndarray:
+    """People use common nicknames (BILL, BILLY) far more than rare ones (BELA)."""
+    popular = _name_popularity()
+    w = np.array([popular.get(n, 0.0) + 50.0 for n in nicknames_of(given)])
+    return np.sqrt(w) / np.sqrt(w).sum()
+
+
 def _pick(rng: np.random.Generator, options: list | tuple):  # type: ignore[no-untyped-def]
     return options[int(rng.integers(len(options)))]
 
@@ -139,7 +157,8 @@ def _phonetic(rec: Record, rng: np.random.Generator) -> None:
 
 def _nickname(rec: Record, rng: np.random.Generator) -> None:
     head, _, rest = rec.first.partition(" ")
-    nick = _pick(rng, nicknames_of(head))
+    options = nicknames_of(head)
+    nick = options[int(rng.choice(len(options), p=_nickname_weights(head)))]
     rec.first = f"{nick} {rest}".strip() if rng.random() < 0.3 else nick
 
 

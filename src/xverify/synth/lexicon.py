@@ -222,8 +222,6 @@ SPANISH_NICKNAMES: dict[str, str] = {
     "MAYTE": "MARIA TERESA",
     "CHEMA": "JOSE MARIA",
     "JUANCHO": "JUAN",
-    "BENCHO": "BENJAMIN",
-    "NENA": "MARIA",
     "MARU": "MARIA EUGENIA",
     "CUCA": "REFUGIO",
 }

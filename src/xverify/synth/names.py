@@ -120,6 +120,7 @@ class FirstNames:
     """SSA/census given names plus Hispanic compound given names, with accented forms."""
 
     plain: np.ndarray  # object array: table rows, then compound given names
+    count: np.ndarray  # float counts of the table rows (compound given names: 0)
     forms: pa.Array  # plain block then accented block
     tables: dict[tuple[str, int, FirstNameSource], tuple[np.ndarray, np.ndarray]]
     compound: dict[str, tuple[np.ndarray, np.ndarray]]  # sex -> (indices, cdf)
@@ -185,4 +186,5 @@ def first_names() -> FirstNames:
         compound[s] = (np.arange(start, len(names)), _cdf(weights))
     plain = np.asarray(names, dtype=object)
     forms = pa.array(names + [accent(n) for n in names], pa.string())
-    return FirstNames(plain=plain, forms=forms, tables=tables, compound=compound)
+    counts = np.r_[count, np.zeros(len(names) - len(count))]
+    return FirstNames(plain=plain, count=counts, forms=forms, tables=tables, compound=compound)
