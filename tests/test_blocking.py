@@ -12,6 +12,7 @@ from xverify.blocking import (
     Encoded,
     Engine,
     TokenStats,
+    all_rule_keys,
     build_index,
     candidate_pairs,
     pairs_completeness,
@@ -54,6 +55,14 @@ def test_oversized_single_token_block_dropped_but_pair_kept() -> None:
     assert len(got) == 2
     # without statistics nothing is dropped
     assert len(candidate_pairs(subs, reg, cfg)) == 2 * 200 + 1
+
+
+def test_key_kernel_matches_numpy() -> None:
+    enc = Encoded.of(random_encoded_table(300, np.random.default_rng(4), vocabulary=20))
+    rules = BlockingConfig().rules
+    np.testing.assert_array_equal(
+        all_rule_keys(enc, rules, Engine.NUMBA), all_rule_keys(enc, rules, Engine.NUMPY)
+    )
 
 
 def test_rules_do_not_collide_across_types() -> None:

@@ -14,8 +14,16 @@ from xverify.compare import CompareConfig, random_encoded_table
 SETTINGS = settings(max_examples=40, deadline=None)
 
 
-def _index(rng: np.random.Generator, n_sub: int, vocab: int, per: int):
+MIX = np.uint64(0x9E3779B97F4A7C15)  # odd: a bijection of uint64, 0 stays 0
+
+
+def _index(
+    rng: np.random.Generator, n_sub: int, vocab: int, per: int, mix: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A submission key index like build_index makes; ``mix`` spreads keys over uint64."""
     keys = rng.integers(1, vocab, size=(n_sub, per), dtype=np.uint64)
+    if mix:
+        keys = keys * MIX
     keys[rng.random(keys.shape) < 0.3] = 0
     rows = np.repeat(np.arange(n_sub), per)
     flat = keys.reshape(-1)
@@ -41,13 +49,19 @@ def _index(rng: np.random.Generator, n_sub: int, vocab: int, per: int):
     vocab=st.integers(2, 50),
     per=st.integers(1, 5),
     row0=st.integers(0, 10**9),
+    mix=st.booleans(),
 )
-def test_join_twins(seed: int, n_sub: int, n_reg: int, vocab: int, per: int, row0: int) -> None:
+def test_join_twins(
+    seed: int, n_sub: int, n_reg: int, vocab: int, per: int, row0: int, mix: bool
+) -> None:
     rng = np.random.default_rng(seed)
-    keys, offsets, postings = _index(rng, n_sub, vocab, per)
+    keys, offsets, postings = _index(rng, n_sub, vocab, per, mix)
     reg = rng.integers(0, vocab + 5, size=(n_reg, per + 1), dtype=np.uint64)
-    a = K.join_nb(keys, offsets, postings, reg, row0)
-    b = K.join_np(keys, offsets, postings, reg, row0)
+    if mix:  # spread keys over the whole range, as hashed keys are
+        reg = reg * MIX
+    directory, shift = K.key_directory(keys)
+    a = K.join_nb(keys, offsets, postings, directory, shift, reg, row0)
+    b = K.join_np(keys, offsets, postings, directory, shift, reg, row0)
     np.testing.assert_array_equal(a[0], b[0])
     np.testing.assert_array_equal(a[1], b[1])
     # brute force: every (row, sub) sharing a key, sorted, unique
@@ -104,7 +118,8 @@ def _compare_args(seed: int, n_sub: int, n_reg: int, n_pairs: int, vocab: int):
     stat_lf = -rng.random(stat_tok.size) * 10
     th = CompareConfig(given_lo=0.5, surname_lo=0.5).thresholds()
     return (
-        s.words, s.tokens, r.words, r.tokens, si, ri, s.word_off, s.slot_off, th,
+        s.words, s.tokens, r.words, r.tokens, s.bits, K.row_bits(r.words, r.word_off),
+        si, ri, s.word_off, s.slot_off, th,
         stat_tok, stat_lf, stat_tok[::3].copy(), stat_lf[::3].copy(), -9.0,
     )  # fmt: skip
 

@@ -59,6 +59,7 @@ class Encoded:
     tokens: np.ndarray  # (rows, total slots) uint64, 0 = empty
     word_off: np.ndarray  # int64, len(BloomField) + 1
     slot_off: np.ndarray  # int64, len(TokenType) + 1
+    bits: np.ndarray  # (rows, len(BloomField)) int64 set bits per field (0 = missing)
 
     @classmethod
     def of(cls, table: pa.Table | pa.RecordBatch) -> Encoded:
@@ -70,11 +71,13 @@ class Encoded:
             raise SchemaError("table lacks encoded columns of the encoding schema") from None
         word_off = np.concatenate([[0], np.cumsum([w.shape[1] for w in words])]).astype(np.int64)
         slot_off = np.concatenate([[0], np.cumsum([t.shape[1] for t in toks])]).astype(np.int64)
+        matrix = np.ascontiguousarray(np.concatenate(words, axis=1))
         return cls(
-            words=np.ascontiguousarray(np.concatenate(words, axis=1)),
+            words=matrix,
             tokens=np.ascontiguousarray(np.concatenate(toks, axis=1)),
             word_off=word_off,
             slot_off=slot_off,
+            bits=K.row_bits(matrix, word_off),
         )
 
     @property
@@ -287,7 +290,7 @@ def mix64(x: np.ndarray) -> np.ndarray:
 
 def rule_keys(enc: Encoded, rule: BlockingRule, rule_id: int) -> np.ndarray:
     """``(rows, k)`` uint64 keys of one rule (0 = none), salted by ``rule_id``."""
-    salt = np.uint64(((rule_id + 1) * _GOLDEN) & 0xFFFFFFFFFFFFFFFF)
+    salt = _salt(rule_id)
     a = enc.token(rule.first)
     with np.errstate(over="ignore"):
         h = mix64(a ^ salt)
@@ -301,10 +304,32 @@ def rule_keys(enc: Encoded, rule: BlockingRule, rule_id: int) -> np.ndarray:
     return np.where(valid, keys, np.uint64(0))
 
 
-def all_rule_keys(enc: Encoded, rules: tuple[BlockingRule, ...]) -> np.ndarray:
-    return np.ascontiguousarray(
-        np.concatenate([rule_keys(enc, r, i) for i, r in enumerate(rules)], axis=1)
-    )
+def all_rule_keys(
+    enc: Encoded, rules: tuple[BlockingRule, ...], engine: Engine = Engine.NUMBA
+) -> np.ndarray:
+    """Keys of every rule side by side (the compiled kernel gives the same as :func:`rule_keys`)."""
+    if engine == Engine.NUMPY:
+        return np.ascontiguousarray(
+            np.concatenate([rule_keys(enc, r, i) for i, r in enumerate(rules)], axis=1)
+        )
+    types = list(TokenType)
+    spec = np.full((len(rules), 4), -1, np.int64)
+    width = 0
+    for r, rule in enumerate(rules):
+        f = types.index(rule.first)
+        spec[r, :2] = enc.slot_off[f], enc.slot_off[f + 1]
+        n = spec[r, 1] - spec[r, 0]
+        if rule.second is not None:
+            g = types.index(rule.second)
+            spec[r, 2:] = enc.slot_off[g], enc.slot_off[g + 1]
+            n *= spec[r, 3] - spec[r, 2]
+        width += int(n)
+    salts = np.array([_salt(i) for i in range(len(rules))], np.uint64)
+    return K.keys_nb(enc.tokens, spec, salts, width)
+
+
+def _salt(rule_id: int) -> np.uint64:
+    return np.uint64(((rule_id + 1) * _GOLDEN) & 0xFFFFFFFFFFFFFFFF)
 
 
 # ============================================================================ index and join
@@ -315,15 +340,19 @@ class BlockingIndex:
     keys: np.ndarray  # sorted unique uint64
     offsets: np.ndarray  # int64, len(keys) + 1
     postings: np.ndarray  # int32 submission rows
+    directory: np.ndarray  # int64 key ranges by top bits (kernels.key_directory)
+    shift: int
     rules: tuple[BlockingRule, ...]
     submissions: int
     dropped_keys: int  # oversized blocks left out
 
     def join(self, reg: Encoded, row0: int = 0, engine: Engine = Engine.NUMBA) -> CandidatePairs:
         """Candidate pairs of one register chunk whose first row has global index ``row0``."""
-        reg_keys = all_rule_keys(reg, self.rules)
+        reg_keys = all_rule_keys(reg, self.rules, engine)
         fn = K.join_np if engine == Engine.NUMPY else K.join_nb
-        sub, regi = fn(self.keys, self.offsets, self.postings, reg_keys, int(row0))
+        sub, regi = fn(
+            self.keys, self.offsets, self.postings, self.directory, self.shift, reg_keys, int(row0)
+        )
         return CandidatePairs(sub, regi)
 
 
@@ -367,10 +396,14 @@ def build_index(
         keys, sub = keys[first], sub[first]
     starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]) if keys.size else np.empty(0, int)
     offsets = np.append(starts, keys.size).astype(np.int64)
+    unique_keys = np.ascontiguousarray(keys[starts], dtype=np.uint64)
+    directory, shift = K.key_directory(unique_keys)
     return BlockingIndex(
-        keys=np.ascontiguousarray(keys[starts], dtype=np.uint64),
+        keys=unique_keys,
         offsets=offsets,
         postings=np.ascontiguousarray(sub, dtype=np.int32),
+        directory=directory,
+        shift=shift,
         rules=config.rules,
         submissions=n,
         dropped_keys=dropped,

@@ -246,7 +246,8 @@ def compare_pairs(
     ri = np.ascontiguousarray(pairs.reg_idx - reg_row0, dtype=np.int64)
     fn = _COMPARE.get(engine, K.compare_np)
     levels, tf = fn(
-        subs.words, subs.tokens, reg.words, reg.tokens, si, ri, subs.word_off, subs.slot_off,
+        subs.words, subs.tokens, reg.words, reg.tokens, subs.bits, reg.bits, si, ri,
+        subs.word_off, subs.slot_off,
         config.thresholds(), sur_tok, sur_lf, giv_tok, giv_lf, floor,
     )  # fmt: skip
     return ComparedPairs(pairs, levels, tf)

@@ -116,7 +116,7 @@ class PipelineConfig:
     blocking: BlockingConfig = field(default_factory=BlockingConfig)
     compare: CompareConfig = field(default_factory=CompareConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
-    engine: Engine = Engine.NUMBA
+    engine: Engine = Engine.NUMBA_PARALLEL
     min_weight: float | None = None
 
 
