@@ -74,7 +74,7 @@ def test_single_token_levels_and_missing_policy() -> None:
         {}, {TokenType.SUFFIX: col([1, 2, 0]), TokenType.MIDDLE_INITIAL: col([3] * 3)}
     )
     lev = _levels(sub, reg)
-    assert lev[:, C.SUFFIX].tolist() == [1, 0, MISSING]  # JR=JR, JR vs SR, none
+    assert lev[:, C.SUFFIX].tolist() == [2, 0, 1]  # JR=JR, JR vs SR, JR vs none
     assert lev[:, C.MIDDLE].tolist() == [MISSING] * 3
     # every comparison is missing when nothing is encoded
     assert np.all(lev[:, [C.GIVEN, C.SURNAME, C.BIRTH_DATE, C.TIN, C.ADDRESS]] == MISSING)
@@ -132,7 +132,7 @@ def test_end_to_end_levels(encoded: tuple) -> None:
     lev = _levels(subs, reg, stats=stats).reshape(len(SUBMISSIONS), len(REGISTER), -1)
     # nickname, dropped second surname, Jr vs Sr, same address with unit spelled differently
     assert lev[0, 0, C.GIVEN] == 3 and lev[0, 0, C.SURNAME] == 4
-    assert (lev[0, 0, C.SUFFIX], lev[0, 1, C.SUFFIX]) == (1, 0)
+    assert (lev[0, 0, C.SUFFIX], lev[0, 1, C.SUFFIX], lev[1, 2, C.SUFFIX]) == (2, 0, MISSING)
     assert lev[0, 0, C.ADDRESS] == 5 and lev[0, 0, C.MIDDLE] == 1
     # exact copy vs the twin at the same address
     assert lev[1, 2, C.GIVEN] == 4 and lev[1, 2, C.SURNAME] == 5 and lev[1, 2, C.ADDRESS] >= 4
@@ -169,6 +169,7 @@ def test_end_to_end_true_pair_outranks(encoded: tuple) -> None:
         C.SURNAME: (0.9, 0.03, 0.03, 0.02, 0.015, 0.005),
         C.ADDRESS: (0.99, 0.002, 0.002, 0.002, 0.002, 0.002),
     }
+    m[C.SUFFIX], u[C.SUFFIX] = (0.01, 0.1, 0.89), (0.05, 0.9, 0.05)
     params = tuple(
         ComparisonParams(c, m.get(c, (0.05, 0.95)), u.get(c, (0.5, 0.5))) for c in Comparison
     )

@@ -177,7 +177,7 @@ def test_jr_sr_and_units_reduce_weight(world: dict) -> None:
     reg = _tables([base, Person(11, (901,), 5555, 3, unit=4, suffix=2)])
     subs = _tables([base])
     scored = score_candidates(subs, reg, model)
-    assert scored.level(Comparison.SUFFIX).tolist() == [1, 0]
+    assert scored.level(Comparison.SUFFIX).tolist() == [2, 0]
     assert scored.weight[0] > scored.weight[1]
 
 

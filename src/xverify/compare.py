@@ -20,13 +20,16 @@ surname        5      all surname components agree exactly (same component sets;
                1      Dice >= ``surname_lo`` (0.7)
                0      else;  -1 missing
 middle         1      middle initial agrees;  0 differs;  -1 missing
-suffix         1      suffix agrees;  0 differs (JR vs SR);  -1 missing on a side
+suffix         2      suffix agrees
+               1      a suffix on one side only (JR asked, none on file: maybe the father)
+               0      differs (JR vs SR);  -1 no suffix on either side
 birth_date     1 / 0 / -1
 tin            1 / 0 / -1
 address        5      street line + ZIP agree and unit agrees (or neither has one)
                4      street line + ZIP agree, unit on one side only
                3      house number + ZIP agree and street Dice >= ``street_hi`` (0.8)
-               2      street Dice >= ``street_hi`` and place (city, ZIP) Dice >= ``place_hi``
+               2      street Dice >= ``street_same`` (0.95: the same street line, not a neighbour
+                      on the same street) and place (city, ZIP) Dice >= ``place_hi`` (ZIP typo)
                1      street line + ZIP agree but units differ (neighbour in the same building)
                0      else;  -1 street missing on a side
 =============  =====  ==========================================================================
@@ -113,7 +116,7 @@ LEVEL_LABELS: Mapping[Comparison, tuple[str, ...]] = {
     Comparison.GIVEN: ("else", "dice>=lo", "dice>=hi", "canonical", "exact"),
     Comparison.SURNAME: ("else", "dice>=lo", "phonetic", "dice>=hi", "some exact", "all exact"),
     Comparison.MIDDLE: ("differs", "initial agrees"),
-    Comparison.SUFFIX: ("differs", "agrees"),
+    Comparison.SUFFIX: ("differs", "one side only", "agrees"),
     Comparison.BIRTH_DATE: ("differs", "agrees"),
     Comparison.TIN: ("differs", "agrees"),
     Comparison.ADDRESS: (
@@ -172,12 +175,25 @@ class CompareConfig:
     surname_lo: float = 0.7
     street_hi: float = 0.8
     place_hi: float = 0.8
+    street_same: float = 0.95
 
     def __post_init__(self) -> None:
-        for name in ("given_hi", "given_lo", "surname_hi", "surname_lo", "street_hi", "place_hi"):
+        for name in (
+            "given_hi",
+            "given_lo",
+            "surname_hi",
+            "surname_lo",
+            "street_hi",
+            "place_hi",
+            "street_same",
+        ):
             if not 0.0 < getattr(self, name) <= 1.0:
                 raise ConfigError(f"{name} must be in (0, 1]")
-        if self.given_lo > self.given_hi or self.surname_lo > self.surname_hi:
+        if (
+            self.given_lo > self.given_hi
+            or self.surname_lo > self.surname_hi
+            or self.street_hi > self.street_same
+        ):
             raise ConfigError("lower Dice thresholds must not exceed the higher ones")
 
     def thresholds(self) -> np.ndarray:
@@ -189,6 +205,7 @@ class CompareConfig:
                 self.surname_lo,
                 self.street_hi,
                 self.place_hi,
+                self.street_same,
             ],
             dtype=np.float64,
         )

@@ -47,7 +47,9 @@ BF_GIVEN, BF_MIDDLE, BF_SURNAME, BF_STREET, BF_PLACE = 0, 1, 2, 3, 4
 C_GIVEN, C_SURNAME, C_MIDDLE, C_SUFFIX, C_BIRTH_DATE, C_TIN, C_ADDRESS = range(7)
 N_COMPARISONS = 7
 # columns of the threshold vector (xverify.compare.CompareConfig.thresholds())
-TH_GIVEN_HI, TH_GIVEN_LO, TH_SURNAME_HI, TH_SURNAME_LO, TH_STREET, TH_PLACE = range(6)
+TH_GIVEN_HI, TH_GIVEN_LO, TH_SURNAME_HI, TH_SURNAME_LO, TH_STREET, TH_PLACE, TH_STREET_SAME = range(
+    7
+)
 # term-frequency columns: log2 frequency of the agreeing surname / given tokens
 TF_SURNAME, TF_GIVEN = 0, 1
 
@@ -454,7 +456,6 @@ def _compare_range(
         # ---- single-token comparisons: agree 1 / disagree 0 / missing -1
         for c, tt in (
             (C_MIDDLE, TT_MIDDLE_INITIAL),
-            (C_SUFFIX, TT_SUFFIX),
             (C_BIRTH_DATE, TT_BIRTH_DATE),
             (C_TIN, TT_TIN),
         ):
@@ -464,6 +465,15 @@ def _compare_range(
                 lev[p, c] = MISSING
             else:
                 lev[p, c] = 1 if x == y else 0
+        # ---- suffix: agree 2 / on one side only 1 / differ 0 / on neither side -1
+        x = st[i, soff[TT_SUFFIX]]
+        y = rt[j, soff[TT_SUFFIX]]
+        if x == 0 and y == 0:
+            lev[p, C_SUFFIX] = MISSING
+        elif x == 0 or y == 0:
+            lev[p, C_SUFFIX] = 1
+        else:
+            lev[p, C_SUFFIX] = 2 if x == y else 0
         # ---- address as one unit
         ta = sbits[i, BF_STREET]
         tb = rbits[j, BF_STREET]
@@ -487,12 +497,13 @@ def _compare_range(
                 if street_hi and y != 0 and y == rt[j, soff[TT_STREET_NUMBER_ZIP]]:
                     lev[p, C_ADDRESS] = 3
                 else:
+                    same = 2.0 * ti >= th[TH_STREET_SAME] * float(ta + tb)
                     pa = sbits[i, BF_PLACE]
                     pb = rbits[j, BF_PLACE]
                     pi = 0
-                    if street_hi and pa + pb > 0:
+                    if same and pa + pb > 0:
                         pi = _and_count(sw, i, rw, j, woff[BF_PLACE], woff[BF_PLACE + 1])
-                    if street_hi and pa + pb > 0 and 2.0 * pi >= th[TH_PLACE] * float(pa + pb):
+                    if same and pa + pb > 0 and 2.0 * pi >= th[TH_PLACE] * float(pa + pb):
                         lev[p, C_ADDRESS] = 2
                     else:
                         lev[p, C_ADDRESS] = 0
@@ -672,12 +683,15 @@ def compare_np(
     # single tokens
     for c, tt in (
         (C_MIDDLE, TT_MIDDLE_INITIAL),
-        (C_SUFFIX, TT_SUFFIX),
         (C_BIRTH_DATE, TT_BIRTH_DATE),
         (C_TIN, TT_TIN),
     ):
         u, v = a_t[:, soff[tt]], b_t[:, soff[tt]]
         lev[:, c] = np.where((u == 0) | (v == 0), MISSING, (u == v).astype(np.int8))
+    u, v = a_t[:, soff[TT_SUFFIX]], b_t[:, soff[TT_SUFFIX]]
+    lev[:, C_SUFFIX] = np.select(
+        [(u == 0) & (v == 0), (u == 0) | (v == 0), u == v], [MISSING, 1, 2], 0
+    )
 
     # address
     ta, tb, ti = counts(BF_STREET)
@@ -688,6 +702,7 @@ def compare_np(
     sz = (sz_a != 0) & (sz_a == sz_b)
     street_hi = 2.0 * ti >= th[TH_STREET] * (ta + tb).astype(np.float64)
     place_hi = ((pa + pb) > 0) & (2.0 * pi >= th[TH_PLACE] * (pa + pb).astype(np.float64))
+    street_same = 2.0 * ti >= th[TH_STREET_SAME] * (ta + tb).astype(np.float64)
     lev[:, C_ADDRESS] = np.select(
         [
             (ta == 0) | (tb == 0),
@@ -695,7 +710,7 @@ def compare_np(
             sz & ((ua == 0) | (ub == 0)),
             sz,
             street_hi & (nz_a != 0) & (nz_a == nz_b),
-            street_hi & place_hi,
+            street_same & place_hi,
         ],
         [MISSING, 5, 4, 1, 3, 2],
         0,
@@ -714,6 +729,8 @@ def _score_one(
     tf_comp: np.ndarray,
     tf_levels: np.ndarray,
     tf_log2u: np.ndarray,
+    inter: np.ndarray,
+    inter_bits: np.ndarray,
     prior: float,
     w: np.ndarray,
     nw: np.ndarray,
@@ -740,6 +757,14 @@ def _score_one(
                 name += adj
             elif part[c] == 2:
                 addr += adj
+    for k in range(inter.shape[0]):
+        if levels[p, inter[k, 0]] >= inter[k, 1] and levels[p, inter[k, 2]] >= inter[k, 3]:
+            x = inter_bits[k]
+            total += x
+            if inter[k, 4] == 1:
+                name += x
+            elif inter[k, 4] == 2:
+                addr += x
     w[p] = total
     nw[p] = name
     aw[p] = addr
@@ -754,6 +779,8 @@ def score_nb(
     tf_comp: np.ndarray,
     tf_levels: np.ndarray,
     tf_log2u: np.ndarray,
+    inter: np.ndarray,
+    inter_bits: np.ndarray,
     prior: float,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Match weight, name part and address part (log2) of each pair.
@@ -762,13 +789,19 @@ def score_nb(
     weight 0); ``part[c]`` 1 = name, 2 = address, 0 = other. TF term ``k`` applies to comparison
     ``tf_comp[k]`` at levels where ``tf_levels[k, level + 1]``: it adds
     ``tf_log2u[k, level + 1] - tf[p, k]`` (log2 of u-level over the token frequency).
+    Interaction ``k`` adds ``inter_bits[k]`` when ``levels[c_a] >= a_min`` and
+    ``levels[c_b] >= b_min`` (``inter[k] = (c_a, a_min, c_b, b_min, part)``): a correction for
+    two comparisons that are not independent among non-matches.
     """
     n = levels.shape[0]
     w = np.empty(n, np.float64)
     nw = np.empty(n, np.float64)
     aw = np.empty(n, np.float64)
     for p in range(n):
-        _score_one(levels, tf, p, table, part, tf_comp, tf_levels, tf_log2u, prior, w, nw, aw)
+        _score_one(
+            levels, tf, p, table, part, tf_comp, tf_levels, tf_log2u, inter, inter_bits, prior,
+            w, nw, aw,
+        )  # fmt: skip
     return w, nw, aw
 
 
@@ -781,6 +814,8 @@ def score_par_nb(
     tf_comp: np.ndarray,
     tf_levels: np.ndarray,
     tf_log2u: np.ndarray,
+    inter: np.ndarray,
+    inter_bits: np.ndarray,
     prior: float,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Thread-parallel :func:`score_nb` (same result)."""
@@ -789,7 +824,10 @@ def score_par_nb(
     nw = np.empty(n, np.float64)
     aw = np.empty(n, np.float64)
     for p in numba.prange(n):
-        _score_one(levels, tf, p, table, part, tf_comp, tf_levels, tf_log2u, prior, w, nw, aw)
+        _score_one(
+            levels, tf, p, table, part, tf_comp, tf_levels, tf_log2u, inter, inter_bits, prior,
+            w, nw, aw,
+        )  # fmt: skip
     return w, nw, aw
 
 
@@ -801,6 +839,8 @@ def score_np(
     tf_comp: np.ndarray,
     tf_levels: np.ndarray,
     tf_log2u: np.ndarray,
+    inter: np.ndarray,
+    inter_bits: np.ndarray,
     prior: float,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """NumPy twin of :func:`score_nb` (same summation order)."""
@@ -826,4 +866,12 @@ def score_np(
             nw = np.where(on, nw + adj, nw)
         elif part[c] == 2:
             aw = np.where(on, aw + adj, aw)
+    for k in range(inter.shape[0]):
+        on = (levels[:, inter[k, 0]] >= inter[k, 1]) & (levels[:, inter[k, 2]] >= inter[k, 3])
+        x = inter_bits[k]
+        w = np.where(on, w + x, w)
+        if inter[k, 4] == 1:
+            nw = np.where(on, nw + x, nw)
+        elif inter[k, 4] == 2:
+            aw = np.where(on, aw + x, aw)
     return w, nw, aw

@@ -30,6 +30,9 @@ Training (:func:`train_model`)
   EM over all candidates with m fixed gives the candidate match rate. Plain EM over all
   candidates learns "same family at the same address" as the match class; the sessions avoid it.
 * **λ** = EM's candidate match rate x candidates / (submissions x register rows).
+* The suffix m is fixed (:data:`FIXED_M`): EM cannot learn that JR vs SR means two people.
+* A surname x address :class:`Interaction` (bits <= 0) corrects for relatives sharing both;
+  estimated from the candidate non-matches after EM.
 * A comparison with no non-missing value among the candidates is left untrained: its m is
   :data:`DEFAULT_M` (middle, suffix, birth date, TIN) or u (weight 0), ``trained=False``.
 
@@ -78,6 +81,7 @@ from .compare import (
     CompareConfig,
     ComparedPairs,
     Comparison,
+    Part,
     compare_pairs,
 )
 from .encoding.schema import EncodingSchema
@@ -144,6 +148,27 @@ class ComparisonParams:
 
 
 @dataclass(frozen=True)
+class Interaction:
+    """A correction (bits, <= 0) added when comparison ``a`` >= ``a_min`` and ``b`` >= ``b_min``.
+
+    Fellegi–Sunter multiplies the evidence of comparisons as if independent. Surname and address
+    are not independent among non-matches: relatives share both (households, Jr./Sr.). The
+    household interaction removes the part of the address evidence that a shared surname makes
+    expected: ``-log2(P(address agrees | surname agrees, non-match) / u(address agrees))``.
+    """
+
+    a: Comparison
+    a_min: int
+    b: Comparison
+    b_min: int
+    bits: float
+    part: Part = Part.ADDRESS
+
+    def label(self) -> str:
+        return f"{self.a.name.lower()}>={self.a_min} & {self.b.name.lower()}>={self.b_min}"
+
+
+@dataclass(frozen=True)
 class MatchModel:
     """A trained Fellegi–Sunter model: inspect with :meth:`describe`, keep with :meth:`save`."""
 
@@ -156,6 +181,7 @@ class MatchModel:
     converged: bool = True
     candidates: int = 0
     random_pairs: int = 0
+    interactions: tuple[Interaction, ...] = ()
 
     def __post_init__(self) -> None:
         if tuple(p.comparison for p in self.params) != tuple(Comparison):
@@ -192,6 +218,14 @@ class MatchModel:
                     log2u[k, lev + 1] = math.log2(p.u[lev])
         return comp, on, log2u
 
+    def interaction_tables(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(k, 5)`` int64 (a, a_min, b, b_min, part) and ``(k,)`` bits of the interactions."""
+        spec = np.array(
+            [[int(x.a), x.a_min, int(x.b), x.b_min, int(x.part)] for x in self.interactions],
+            np.int64,
+        ).reshape(-1, 5)
+        return spec, np.array([x.bits for x in self.interactions], np.float64)
+
     # -- inspection ----------------------------------------------------------------------
     def describe(self) -> pd.DataFrame:
         """One row per comparison level: label, m, u, weight (bits), TF-adjusted, trained."""
@@ -222,6 +256,19 @@ class MatchModel:
                     "trained": p.trained,
                 }
             )
+        for x in self.interactions:
+            rows.append(
+                {
+                    "comparison": f"{x.a.name.lower()}&{x.b.name.lower()}",
+                    "level": x.b_min,
+                    "label": x.label(),
+                    "m": np.nan,
+                    "u": np.nan,
+                    "weight": x.bits,
+                    "tf_adjusted": False,
+                    "trained": True,
+                }
+            )
         df = pd.DataFrame(rows)
         df.attrs["prior"] = self.prior
         df.attrs["prior_weight"] = self.prior_weight
@@ -239,6 +286,17 @@ class MatchModel:
             "converged": self.converged,
             "candidates": self.candidates,
             "random_pairs": self.random_pairs,
+            "interactions": [
+                {
+                    "a": x.a.name.lower(),
+                    "a_min": x.a_min,
+                    "b": x.b.name.lower(),
+                    "b_min": x.b_min,
+                    "bits": x.bits,
+                    "part": x.part.name.lower(),
+                }
+                for x in self.interactions
+            ],
             "comparisons": {
                 p.comparison.name.lower(): {"m": list(p.m), "u": list(p.u), "trained": p.trained}
                 for p in self.params
@@ -271,6 +329,17 @@ class MatchModel:
                 converged=bool(d["converged"]),
                 candidates=int(d["candidates"]),
                 random_pairs=int(d["random_pairs"]),
+                interactions=tuple(
+                    Interaction(
+                        Comparison[x["a"].upper()],
+                        int(x["a_min"]),
+                        Comparison[x["b"].upper()],
+                        int(x["b_min"]),
+                        float(x["bits"]),
+                        Part[x["part"].upper()],
+                    )
+                    for x in d.get("interactions", [])
+                ),
             )
         except (ValueError, KeyError, TypeError) as exc:
             raise InputError(f"malformed match model ({type(exc).__name__})") from None
@@ -359,6 +428,7 @@ def score_compared(
     """Weights and probabilities of compared pairs under ``model``."""
     part = np.array([int(PARTS[c]) for c in Comparison], np.int64)
     comp, on, log2u = model.tf_tables()
+    inter, inter_bits = model.interaction_tables()
     fn = _SCORE.get(engine, K.score_np)
     w, nw, aw = fn(
         np.ascontiguousarray(compared.levels),
@@ -368,6 +438,8 @@ def score_compared(
         comp,
         on,
         log2u,
+        inter,
+        inter_bits,
         model.prior_weight,
     )
     pairs = compared.pairs
@@ -496,6 +568,7 @@ class _EmFit:
     lam: float
     iterations: int
     converged: bool
+    posterior: np.ndarray  # match probability of each pattern (last E-step)
 
 
 def _em(
@@ -516,6 +589,7 @@ def _em(
     u = [x.copy() for x in u]
     total = float(cnt.sum())
     it, converged = 0, False
+    p = np.zeros(pats.shape[0])
     for it in range(1, config.max_iterations + 1):  # noqa: B007 -- reported
         logbf = np.zeros(pats.shape[0])
         for c in active:
@@ -544,7 +618,7 @@ def _em(
         if delta < config.tolerance:
             converged = True
             break
-    return _EmFit(m, u, lam, it, converged)
+    return _EmFit(m, u, lam, it, converged, p)
 
 
 #: Training sessions: pairs selected by a level condition, the comparisons active in EM (those
@@ -554,15 +628,22 @@ def _em(
 _NAME_COMPS = (Comparison.GIVEN, Comparison.SURNAME)
 _OTHER_COMPS = tuple(c for c in Comparison if c not in (*_NAME_COMPS, Comparison.ADDRESS))
 _ADDR_MIN = 4  # street line + ZIP agree
+_SURNAME_EXACT = 4  # some surname component agrees exactly
 
 #: m used for a comparison never observed among the candidates (a documented guess: the same
 #: person rarely disagrees on these); u still comes from the random pairs.
 DEFAULT_M: dict[Comparison, tuple[float, ...]] = {
     Comparison.MIDDLE: (0.1, 0.9),
-    Comparison.SUFFIX: (0.05, 0.95),
     Comparison.BIRTH_DATE: (0.03, 0.97),
     Comparison.TIN: (0.01, 0.99),
 }
+
+
+#: m fixed by domain knowledge, never trained: EM cannot learn that JR vs SR means two people,
+#: because Jr. and Sr. agree on everything else (same name, same home) and look like a match.
+#: A suffix on one side only is weak evidence against (data entry drops suffixes, but a JR
+#: request against a record without one may be about the son of the registered father).
+FIXED_M: dict[Comparison, tuple[float, ...]] = {Comparison.SUFFIX: (0.01, 0.1, 0.89)}
 
 
 def _unobserved_m(c: Comparison, u: np.ndarray) -> np.ndarray:
@@ -615,22 +696,30 @@ def fit_model(
             m[int(c)] = fit.m[int(c)]
         iterations += fit.iterations
         converged &= fit.converged
+    for c, fixed in FIXED_M.items():
+        m[int(c)] = np.asarray(fixed)
     final = _em(pats, cnt, tuple(Comparison), m, u0, lam0, config, fit_m=False)
     iterations += final.iterations
     converged &= final.converged
     lam = final.lam
+    trained = [observed[int(c)] and c not in FIXED_M for c in Comparison]
     params = tuple(
         ComparisonParams(
             c,
             tuple(
                 float(x)
-                for x in (m[int(c)] if observed[int(c)] else _unobserved_m(c, u_rand[int(c)]))
+                for x in (
+                    m[int(c)]
+                    if observed[int(c)] or c in FIXED_M
+                    else _unobserved_m(c, u_rand[int(c)])
+                )
             ),
             tuple(float(x) for x in u_rand[int(c)]),
-            trained=observed[int(c)],
+            trained=trained[int(c)],
         )
         for c in Comparison
     )
+    household = _household(pats, cnt * (1.0 - final.posterior), u_rand)
     total = float(data.submissions) * float(max(data.register_rows, 1))
     prior = float(np.clip(lam * n_cand / total, 1e-15, 0.5))
     return MatchModel(
@@ -643,7 +732,27 @@ def fit_model(
         converged=converged,
         candidates=int(n_cand),
         random_pairs=data.random_pairs,
+        interactions=(household,) if household.bits < 0 else (),
     )
+
+
+def _household(pats: np.ndarray, non_match: np.ndarray, u_rand: list[np.ndarray]) -> Interaction:
+    """The surname x address interaction from the candidate non-matches (weights ``non_match``).
+
+    Estimated conservatively: blocking over-samples non-matches near the submission, so the
+    share of address agreement among surname-agreeing candidate non-matches errs on the high
+    side, and the correction on the strong side.
+    """
+    s = pats[:, int(Comparison.SURNAME)] >= _SURNAME_EXACT
+    a = pats[:, int(Comparison.ADDRESS)]
+    den = float(non_match[s & (a >= 0)].sum())
+    bits = 0.0
+    if den > 0:
+        share = float(non_match[s & (a >= _ADDR_MIN)].sum()) / den
+        base = float(u_rand[int(Comparison.ADDRESS)][_ADDR_MIN:].sum())
+        if share > base > 0:
+            bits = -math.log2(share / base)
+    return Interaction(Comparison.SURNAME, _SURNAME_EXACT, Comparison.ADDRESS, _ADDR_MIN, bits)
 
 
 # ============================================================================ entry points
