@@ -2,6 +2,13 @@
 
 Usage: python benchmarks/bench_synth.py [PEOPLE ...] [--years 2019-2024] [--keep DIR]
 Prints one table row per size: people, seconds, peak RSS (MiB), rows per table, bytes on disk.
+
+Measured on the shared 2-core machine (tax years 2019-2024, other jobs running):
+
+      people   seconds  peak RSS MiB  address rows       MB
+     100,000       3.1           671       519,262       20
+   1,000,000      21.6          1459     5,192,039      197
+  10,000,000     195.5          1661    51,939,711     1982
 """
 
 from __future__ import annotations

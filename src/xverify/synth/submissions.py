@@ -73,23 +73,51 @@ MAX_REQUESTS = 5_000_000
 
 @dataclass(frozen=True)
 class RegisterView:
-    """What the submission generator reads of a register (never ``returns``)."""
+    """What the submission generator reads of a register (never ``returns``), kept compact.
 
-    taxpayers: pd.DataFrame
-    people: pd.DataFrame
-    addresses: pd.DataFrame  # sorted by person position then year; ``key`` = whole address
+    Addresses are reduced to integer ids of distinct whole addresses (``street|unit|city|state|
+    zip``), so a 10M-person register fits in a few GB.
+    """
+
+    taxpayers: pa.Table
+    hispanic: np.ndarray  # bool per person
+    moved: np.ndarray  # bool per person
+    itin: np.ndarray  # bool per person
+    row_year: np.ndarray  # int16 per address row, rows sorted by person then year
+    row_address: np.ndarray  # int32 address id per address row
     row_start: np.ndarray  # per person: first address row
     row_stop: np.ndarray
+    address_keys: pa.Array  # address id -> "street|unit|city|state|zip"
+    occupants: np.ndarray  # address id -> distinct registered people who lived there
+    full_names: pa.Array  # distinct "FIRST|LAST" of the register
+    full_name_count: np.ndarray  # people per distinct full name
+    name_count: np.ndarray  # per person: people with the same first + last (self included)
     years: range
-    occupants: pd.Series  # address key -> number of distinct registered people
-    name_count: np.ndarray  # per person: people in the register with the same first + last
-    full_name_count: dict[str, int]  # "FIRST|LAST" -> people in the register
+
+    @property
+    def size(self) -> int:
+        return self.taxpayers.num_rows
+
+    def text(self, column: str, pos: int) -> str | None:
+        value = self.taxpayers[column][pos].as_py()
+        return None if value is None else str(value)
+
+    def address(self, row: int) -> dict[str, str | None]:
+        parts = str(self.address_keys[int(self.row_address[row])].as_py()).split("|")
+        return {c: (v or None) for c, v in zip(_ADDR, parts, strict=True)}
 
 
 def _key(t: pa.Table) -> pa.Array:
     return pc.binary_join_element_wise(
         *(pc.fill_null(t[c], "") for c in _ADDR), "|", null_handling="replace"
     )
+
+
+def _encode(values: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, pa.Array]:
+    enc = pc.dictionary_encode(values)
+    if isinstance(enc, pa.ChunkedArray):
+        enc = enc.unify_dictionaries().combine_chunks()
+    return enc.indices.to_numpy(zero_copy_only=False).astype(np.int32), enc.dictionary
 
 
 def load_register(source: Path | str | Register) -> RegisterView:
@@ -101,7 +129,9 @@ def load_register(source: Path | str | Register) -> RegisterView:
         try:
             tp = pq.read_table(folder / "taxpayers.parquet")
             ad = pq.read_table(folder / "addresses.parquet")
-            pe = pq.read_table(folder / "people.parquet")
+            pe = pq.read_table(
+                folder / "people.parquet", columns=["tin", "name_origin", "moved", "tin_kind"]
+            )
         except (FileNotFoundError, OSError, pa.ArrowInvalid) as exc:
             raise InputError.at(
                 "not a synthetic register folder (need taxpayers, addresses, people .parquet)",
@@ -109,32 +139,45 @@ def load_register(source: Path | str | Register) -> RegisterView:
             ) from exc
     if tp.num_rows == 0 or ad.num_rows == 0:
         raise InputError.at("register is empty", file=str(source))
-    taxpayers = tp.to_pandas()
-    people = pe.to_pandas()
-    if not taxpayers["tin"].equals(people["tin"]):
+    if not tp["tin"].equals(pe["tin"]):
         raise InputError.at("taxpayers and people are not aligned", file="people.parquet")
-    pos = pd.Index(taxpayers["tin"]).get_indexer(ad["tin"].to_pandas())
-    ad = ad.append_column("pos", pa.array(pos)).append_column("key", _key(ad))
-    addresses = ad.to_pandas().sort_values(["pos", "tax_year"], kind="stable", ignore_index=True)
-    p = addresses["pos"].to_numpy()
-    n = len(taxpayers)
-    row_start = np.searchsorted(p, np.arange(n), side="left")
-    row_stop = np.searchsorted(p, np.arange(n), side="right")
-    occupants = addresses[["key", "tin"]].drop_duplicates().groupby("key")["tin"].size()
-    full = taxpayers["first_name"] + "|" + taxpayers["last_name"]
-    counts = full.value_counts()
-    name_count = full.map(counts).to_numpy()
-    years = range(int(addresses["tax_year"].min()), int(addresses["tax_year"].max()) + 1)
+    pos = pc.index_in(ad["tin"], value_set=tp["tin"].combine_chunks())
+    if pos.null_count:
+        raise InputError.at("address rows of unknown TINs", file="addresses.parquet")
+    pos_np = pos.to_numpy(zero_copy_only=False).astype(np.int64)
+    year = ad["tax_year"].to_numpy().astype(np.int16)
+    address, keys = _encode(_key(ad))
+    del ad
+    order = np.lexsort((year, pos_np))
+    pos_np, year, address = pos_np[order], year[order], address[order]
+    n = tp.num_rows
+    row_start = np.searchsorted(pos_np, np.arange(n), side="left")
+    row_stop = np.searchsorted(pos_np, np.arange(n), side="right")
+    pairs = np.unique(pos_np * len(keys) + address)
+    occupants = np.bincount(pairs % len(keys), minlength=len(keys))
+    full, names = _encode(
+        pc.binary_join_element_wise(
+            pc.fill_null(tp["first_name"], ""), pc.fill_null(tp["last_name"], ""), "|"
+        )
+    )
+    per_name = np.bincount(full, minlength=len(names))
     return RegisterView(
-        taxpayers,
-        people,
-        addresses,
-        row_start,
-        row_stop,
-        years,
-        occupants,
-        name_count,
-        {str(k): int(v) for k, v in counts.items()},
+        taxpayers=tp.select(
+            ["tin", "first_name", "middle_name", "last_name", "suffix", "birth_date"]
+        ),
+        hispanic=pc.equal(pe["name_origin"], "hispanic").to_numpy(zero_copy_only=False),
+        moved=pe["moved"].to_numpy(zero_copy_only=False).astype(bool),
+        itin=pc.equal(pe["tin_kind"], "ITIN").to_numpy(zero_copy_only=False),
+        row_year=year,
+        row_address=address,
+        row_start=row_start,
+        row_stop=row_stop,
+        address_keys=keys,
+        occupants=occupants,
+        full_names=names,
+        full_name_count=per_name,
+        name_count=per_name[full],
+        years=range(int(year.min()), int(year.max()) + 1),
     )
 
 
@@ -278,8 +321,7 @@ def generate_submissions(
         raise ConfigError("in_register_share must be between 0 and 1")
     view = register if isinstance(register, RegisterView) else load_register(register)
     years = view.years
-    tp, people, ad = view.taxpayers, view.people, view.addresses
-    n_people = len(tp)
+    n_people = view.size
 
     in_reg = rng.random(count) < pcfg.in_register_share
     kinds = np.array(_choice(rng, pcfg.outsider_weights, count), dtype=object)
@@ -298,9 +340,12 @@ def generate_submissions(
     fresh_people, fresh_addr = _outsiders(count, years, rng)
     fresh_addr_rows = fresh_addr.to_dict("records")
     fresh_rows = fresh_people.to_dict("records")
-    tp_cols = {c: tp[c].to_numpy() for c in tp.columns}
-    origin_of = people["name_origin"].to_numpy()
-    key_of = {c: ad[c].to_numpy() for c in (*_ADDR, "key", "tax_year")}
+    origin_of = np.where(view.hispanic, "hispanic", "other")
+    row_year, row_address = view.row_year, view.row_address
+    target_keys: list[str] = []
+    full_names: list[str] = []
+    shared_min: list[int] = []
+    name_min: list[int] = []
 
     sub_rows: list[dict[str, object]] = []
     truth_rows: list[dict[str, object]] = []
@@ -310,33 +355,31 @@ def generate_submissions(
         tags: list[Noise] = []
         pos = int(target[i] if kind is TargetKind.REGISTERED else anchor[i])
         r0, r1 = int(view.row_start[pos]), int(view.row_stop[pos])
-        yrs = key_of["tax_year"][r0:r1]
+        yrs = row_year[r0:r1]
         latest = r1 - 1
         in_span = np.flatnonzero((yrs >= start) & (yrs <= end))
         ref = r0 + int(in_span[-1]) if len(in_span) else latest
-        name = {
-            c: _clean(tp_cols[c][pos]) for c in ("first_name", "middle_name", "last_name", "suffix")
-        }
-        birth = tp_cols["birth_date"][pos]
+        name = {c: view.text(c, pos) for c in ("first_name", "middle_name", "last_name", "suffix")}
+        birth = view.taxpayers["birth_date"][pos].as_py()
         addr: dict[str, str | None]
         from_register = True
         if kind is TargetKind.REGISTERED:
             u = rng.random()
-            older = [r for r in range(r0, ref) if key_of["key"][r] != key_of["key"][ref]]
+            older = [r for r in range(r0, ref) if row_address[r] != row_address[ref]]
             if u < pcfg.outdated_share and older:
                 ref = older[int(rng.integers(len(older)))]
                 tags.append(Noise.OUTDATED_ADDRESS)
             elif u < pcfg.outdated_share + pcfg.not_on_file_share:
                 from_register = False
                 tags.append(Noise.ADDRESS_NOT_ON_FILE)
-            addr = {c: _clean(key_of[c][ref]) for c in _ADDR}
+            addr = view.address(ref)
             if not from_register:
                 addr = {c: _clean(fresh_addr_rows[i][c]) for c in _ADDR}
             origin = origin_of[pos]
         else:
             fresh = fresh_rows[i]
             origin = origin_of[pos]
-            home = {c: _clean(key_of[c][latest]) for c in _ADDR}
+            home = view.address(latest)
             birth = fresh["birth_date"]
             if kind is TargetKind.STRANGER:
                 name = {c: _clean(fresh[c]) for c in name}
@@ -407,32 +450,33 @@ def generate_submissions(
             and bad is None
             and from_register
             and any(
-                lo <= key_of["tax_year"][r] <= hi and key_of["key"][r] == target_key
+                lo <= row_year[r] <= hi and row_address[r] == row_address[ref]
                 for r in range(r0, r1)
             )
         )
-        sharing = int(view.occupants.get(target_key, 0))
+        target_keys.append(target_key)
+        shared_min.append(2 if registered and from_register else 1)
+        full_names.append(f"{clean_first}|{clean_last}")
+        name_min.append(2 if registered else 1)
+        tin = view.text("tin", pos)
         truth_rows.append(
             {
                 "request_id": row["request_id"],
-                "tin": tp_cols["tin"][pos] if registered else None,
+                "tin": tin if registered else None,
                 "in_register": registered,
                 "verifiable": bool(verifiable),
                 "invalid": bad is not None,
                 "invalid_kind": bad.value if bad is not None else None,
                 "name_origin": origin,
-                "common_name": view.full_name_count.get(f"{clean_first}|{clean_last}", 0)
-                >= (2 if registered else 1),
+                "common_name": False,  # filled in below, for all requests at once
                 "name_decile": _decile(clean_last),
-                "household_shared": sharing >= (2 if registered and from_register else 1),
+                "household_shared": False,  # filled in below
                 "compound_surname": len(split_surnames(clean_last)) > 1
                 or any(w in {"DE", "DEL"} for w in clean_last.split()),
                 "noise": ";".join(t.value for t in tags),
-                "moved": bool(people["moved"].iat[pos]) if registered else False,
-                "tin_kind": people["tin_kind"].iat[pos] if registered else None,
-                "lookalike_of": tp_cols["tin"][pos]
-                if not registered and kind is not TargetKind.STRANGER
-                else None,
+                "moved": bool(view.moved[pos]) if registered else False,
+                "tin_kind": ("ITIN" if view.itin[pos] else "SSN") if registered else None,
+                "lookalike_of": tin if not registered and kind is not TargetKind.STRANGER else None,
                 "target_kind": kind.value,
             }
         )
@@ -441,8 +485,19 @@ def generate_submissions(
     for c in ("tax_period_start", "tax_period_end"):
         submissions[c] = submissions[c].astype("Int16")
     truth = pd.DataFrame(truth_rows, columns=TRUTH_COLUMNS)
+    truth["household_shared"] = (
+        _lookup(target_keys, view.address_keys, view.occupants) >= shared_min
+    )
+    truth["common_name"] = _lookup(full_names, view.full_names, view.full_name_count) >= name_min
     truth["name_decile"] = truth["name_decile"].astype("int8")
     return submissions, truth
+
+
+def _lookup(values: list[str], keys: pa.Array, counts: np.ndarray) -> np.ndarray:
+    """``counts`` of each value's position in ``keys`` (0 when absent)."""
+    idx = pc.index_in(pa.array(values, pa.string()), value_set=keys)
+    found = pc.fill_null(idx, -1).to_numpy(zero_copy_only=False)
+    return np.where(found >= 0, counts[np.maximum(found, 0)], 0)
 
 
 def write_submissions(
