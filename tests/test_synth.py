@@ -238,3 +238,32 @@ def test_bad_config_raises():
 
 def test_tin_regex_sanity():
     assert re.fullmatch(r"\d{3}-\d{2}-\d{4}", "000-12-3456")
+
+
+def test_realism_knobs_change_the_distribution():
+    from xverify.synth import HouseholdKind
+
+    shares = dict.fromkeys(HouseholdKind, 0.0) | {
+        HouseholdKind.MULTIGEN: 1.0,
+        HouseholdKind.SINGLE: 0.2,
+    }
+    cfg = RegisterConfig(
+        hispanic_share=0.5,
+        two_surname_share=0.0,
+        household_shares=shares,
+        po_box_share=0.0,
+        apartment_share=0.0,
+    )
+    r = generate_register(6_000, YEARS, np.random.default_rng(3), cfg)
+    df = r.taxpayers.to_pandas().merge(r.people.to_pandas(), on="tin")
+    assert (df.name_origin == "hispanic").mean() == pytest.approx(0.5, abs=0.04)
+    assert set(df.household_kind) == {"multigen", "single"}
+    assert not df.role.isin(["junior", "twin", "roommate"]).any()
+    hisp = df[df.name_origin == "hispanic"]
+    assert hisp.last_name.map(lambda s: len(split_surnames(s))).eq(1).mean() > 0.97
+    head = df[df.role == "head"].set_index("household_id").birth_date
+    elders = df[df.role == "elder"]
+    assert len(elders) > 500
+    assert (elders.birth_date.to_numpy() < head.loc[elders.household_id].to_numpy()).all()
+    a = r.addresses.to_pandas()
+    assert a.unit.isna().all() and not a.street.str.startswith("PO BOX").any()

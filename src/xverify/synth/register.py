@@ -59,7 +59,11 @@ def iter_register(
     rng: np.random.Generator,
     config: RegisterConfig | None = None,
 ) -> Iterator[Register]:
-    """Yield the register in chunks of ``config.chunk_people`` people (deterministic by ``rng``)."""
+    """Yield the register in chunks of ``config.chunk_people`` people.
+
+    Output is a function of the generator's seed, the arguments and the configuration (including
+    ``chunk_people``, since each chunk draws from its own child generator).
+    """
     cfg = config or RegisterConfig()
     _check(people, years)
     sizes = [cfg.chunk_people] * (people // cfg.chunk_people)

@@ -8,6 +8,7 @@ and records per request what a perfect matcher would know (docs/formats.md, "Tru
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -182,20 +183,15 @@ def load_register(source: Path | str | Register) -> RegisterView:
 
 
 def _decile(last: str) -> int:
-    sn = surnames()
-    lookup = _surname_index()
+    """Census frequency decile (9 = most common) of the first surname of ``last``."""
     first = strip_accents(split_surnames(last)[0]).replace(" ", "").upper() if last else ""
-    i = lookup.get(first)
-    return int(sn.decile[i]) if i is not None else 0
+    i = _surname_index().get(first)
+    return int(surnames().decile[i]) if i is not None else 0
 
 
-_SURNAME_INDEX: dict[str, int] = {}
-
-
+@functools.cache
 def _surname_index() -> dict[str, int]:
-    if not _SURNAME_INDEX:
-        _SURNAME_INDEX.update({s: i for i, s in enumerate(surnames().plain)})
-    return _SURNAME_INDEX
+    return {s: i for i, s in enumerate(surnames().plain)}
 
 
 def _outsiders(n: int, years: range, rng: np.random.Generator) -> tuple[pd.DataFrame, pd.DataFrame]:
