@@ -238,7 +238,7 @@ def test_street_column_equals_normalize_street(values: list[str | None]) -> None
         p = nz.normalize_street(v)
         e = col.entries[col.codes[i]]
         number = f"PO BOX {p.po_box}" if p.po_box else p.number
-        got = (col.numbers[i].as_py(), e.rest, e.unit, e.has_street)
+        got = (col.numbers()[i], e.rest, e.unit, e.has_street)
         assert got == (number, p.rest, p.unit, p.has_street)
 
 
@@ -260,3 +260,12 @@ def test_fold_column_equals_fold(values: list[str | None]) -> None:
             assert folded[i].as_py() == nz.fold(v)
         else:
             assert v is None or not v.isascii()
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.text(alphabet="0123456789- x٣", max_size=12)), max_size=12))
+def test_zip5_column_equals_normalize_zip5(values: list[str | None]) -> None:
+    import pyarrow as pa
+
+    got = nz.zip5_column(pa.array(values, pa.string())).to_pylist()
+    assert got == [nz.normalize_zip5(v) for v in values]

@@ -32,6 +32,7 @@ from importlib import resources
 from typing import Any
 
 import jellyfish
+import numba
 import numpy as np
 import pyarrow as pa
 
@@ -61,6 +62,7 @@ __all__ = [
     "phonetic",
     "street_column",
     "surname_components",
+    "zip5_column",
 ]
 
 # -- folding ---------------------------------------------------------------------------------
@@ -99,6 +101,7 @@ _NON_ADDR = re.compile(r"[^A-Z0-9#/\-]+")
 _LOOSE_DASH_SLASH = re.compile(r"(?<![0-9])[/\-]|[/\-](?![0-9])")
 _HASH = re.compile(r"#+")
 _WS = re.compile(r"\s+")
+_CLEAN_ADDR = re.compile(r"[A-Z0-9]+(?: [A-Z0-9]+)*")
 
 
 def as_text(value: Any) -> str:
@@ -130,10 +133,9 @@ def _ascii_upper(value: Any) -> str:
 
 def fold(value: Any) -> str:
     """Upper-case ASCII ``[A-Z0-9 ]`` with single spaces; total and idempotent."""
+    if isinstance(value, str) and _CLEAN_ADDR.fullmatch(value):
+        return value  # already folded
     return _NON_ALNUM.sub(" ", _ascii_upper(value)).strip()
-
-
-_CLEAN_ADDR = re.compile(r"[A-Z0-9]+(?: [A-Z0-9]+)*")
 
 
 def fold_address(value: Any) -> str:
@@ -552,13 +554,15 @@ def _simple_rest(rest: str) -> StreetParts | None:
     parser (punctuation other than '.' and ',', unit words, a trailing number...)."""
     if not _SIMPLE_REST.fullmatch(rest):
         return None
-    words = rest.replace(".", " ").replace(",", " ").split()
+    if "." in rest or "," in rest:
+        rest = rest.replace(".", " ").replace(",", " ")
+    words = rest.split()
     if not words or words[-1][0].isdigit() or not _STREET_SPECIAL.isdisjoint(words):
         return None
-    predir, name, sfx, postdir = _street_tail(words)
-    parts = StreetParts("", predir, name, sfx, postdir)
-    again = _street_tail(parts.rest.split())
-    return parts if again == (predir, name, sfx, postdir) else None
+    tail = _street_tail(words)
+    if _street_tail(" ".join(p for p in tail if p).split()) != tail:
+        return None
+    return StreetParts("", *tail)
 
 
 _STATES = {
@@ -603,7 +607,6 @@ def normalize_zip5(value: Any) -> str:
 
 # -- column-wise street parsing ---------------------------------------------------------------
 
-_LEADING_NUMBER = r"^\s*(?P<num>[0-9]+)\s+(?P<rest>.*[^\s])\s*$"
 
 
 @dataclass(frozen=True, repr=False)
@@ -612,12 +615,14 @@ class StreetColumn:
 
     ``codes[i]`` indexes ``entries`` (and ``keys``): the parse of row ``i``'s street *without its
     house number* when the line starts with a plain number (the common case: many rows share
-    "N MAIN ST"), else of the whole line. ``numbers[i]`` is row ``i``'s house number ("" when
-    none; "PO BOX <n>" for a box). Equal to :func:`normalize_street` row by row (tested).
+    "N MAIN ST"), else of the whole line. Row ``i``'s house number ("" when none; "PO BOX <n>"
+    for a box) is ``number_vocab[number_codes[i]]``. Equal to :func:`normalize_street` row by row
+    (tested).
     """
 
     codes: np.ndarray
-    numbers: pa.Array
+    number_codes: np.ndarray
+    number_vocab: list[str]
     entries: list[StreetParts]
     keys: list[str]
     from_rest: np.ndarray  # per entry: parsed from a street without its house number
@@ -629,21 +634,116 @@ class StreetColumn:
     def has_street(self) -> np.ndarray:
         return np.asarray([e.has_street for e in self.entries], dtype=bool)[self.codes]
 
+    def numbers(self) -> list[str]:
+        """Each row's house number (for tests and small columns)."""
+        return [self.number_vocab[c] for c in self.number_codes]
+
+    def masked(self, keep: np.ndarray) -> StreetColumn:
+        """The same column with rows not in ``keep`` pointing at the empty street."""
+        empty = len(self.entries) - 1  # street_column puts the empty street last
+        vocab = self.number_vocab if "" in self.number_vocab else [*self.number_vocab, ""]
+        blank = vocab.index("")
+        return StreetColumn(
+            np.where(keep, self.codes, empty),
+            np.where(keep, self.number_codes, blank),
+            vocab,
+            self.entries,
+            self.keys,
+            self.from_rest,
+        )
+
+
+@numba.njit(cache=True, nogil=True)
+def _is_space(c: np.uint8) -> bool:
+    return c == 32 or (c >= 9 and c <= 13)
+
+
+@numba.njit(cache=True, nogil=True)
+def _split_number_kernel(offsets, data, valid):  # type: ignore[no-untyped-def]
+    """Per row: is it ASCII "<digits><space><rest>"? Then the digits and the upper-cased,
+    trimmed rest; else no digits and the row's bytes unchanged as the key."""
+    n = len(offsets) - 1
+    fast = np.zeros(n, dtype=np.bool_)
+    ns = np.zeros(n, dtype=np.int64)
+    ne = np.zeros(n, dtype=np.int64)
+    ks = np.zeros(n, dtype=np.int64)
+    ke = np.zeros(n, dtype=np.int64)
+    for i in range(n):
+        a, b = offsets[i], offsets[i + 1]
+        ks[i], ke[i] = a, b
+        if not valid[i]:
+            ke[i] = a
+            continue
+        ascii_ = True
+        for j in range(a, b):
+            if data[j] >= 128:
+                ascii_ = False
+                break
+        if not ascii_:
+            continue
+        j = a
+        while j < b and _is_space(data[j]):
+            j += 1
+        s = j
+        while j < b and data[j] >= 48 and data[j] <= 57:
+            j += 1
+        if j == s or j == b or not _is_space(data[j]):  # noqa: SIM109
+            continue
+        e = j
+        while j < b and _is_space(data[j]):
+            j += 1
+        k = b
+        while k > j and _is_space(data[k - 1]):
+            k -= 1
+        if k == j:
+            continue
+        fast[i] = True
+        ns[i], ne[i], ks[i], ke[i] = s, e, j, k
+    key_off = np.zeros(n + 1, dtype=np.int64)
+    num_off = np.zeros(n + 1, dtype=np.int64)
+    for i in range(n):
+        key_off[i + 1] = key_off[i] + (ke[i] - ks[i])
+        num_off[i + 1] = num_off[i] + (ne[i] - ns[i])
+    keys = np.empty(key_off[n], dtype=np.uint8)
+    nums = np.empty(num_off[n], dtype=np.uint8)
+    for i in range(n):
+        o = key_off[i]
+        for j in range(ks[i], ke[i]):
+            c = data[j]
+            if fast[i] and c >= 97 and c <= 122:
+                c -= 32
+            keys[o] = c
+            o += 1
+        o = num_off[i]
+        for j in range(ns[i], ne[i]):
+            nums[o] = data[j]
+            o += 1
+    return fast, key_off, keys, num_off, nums
+
+
+def _string_array(offsets: np.ndarray, data: np.ndarray) -> pa.Array:
+    return pa.LargeStringArray.from_buffers(
+        len(offsets) - 1, pa.py_buffer(offsets.astype(np.int64)), pa.py_buffer(data)
+    )
+
 
 def street_column(values: pa.Array | pa.ChunkedArray) -> StreetColumn:
     """Parse a street column, each distinct street-without-number once (:class:`StreetColumn`)."""
     import pyarrow.compute as pc
 
     arr = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
-    if not pa.types.is_string(arr.type):
-        arr = pc.cast(arr, pa.string())
+    if not pa.types.is_large_string(arr.type):
+        arr = pc.cast(arr, pa.large_string())
     n = len(arr)
-    m = pc.extract_regex(arr, _LEADING_NUMBER)
-    fast = pc.and_(pc.fill_null(pc.string_is_ascii(arr), False), pc.is_valid(m))
-    fast_np = fast.to_numpy(zero_copy_only=False)
-    rest = pc.if_else(fast, pc.utf8_upper(m.field("rest")), arr)
-    enc = pc.dictionary_encode(rest)
-    codes = enc.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64)[arr.offset : arr.offset + n + 1]
+    data_buf = arr.buffers()[2]
+    data = (
+        np.frombuffer(data_buf, dtype=np.uint8) if data_buf is not None else np.zeros(0, np.uint8)
+    )
+    valid = arr.is_valid().to_numpy(zero_copy_only=False)
+    fast_np, key_off, key_data, num_off, num_data = _split_number_kernel(offsets, data, valid)
+    enc = _string_array(key_off, key_data).dictionary_encode()
+    codes = enc.indices.to_numpy(zero_copy_only=False).astype(np.int64)
     uniq = enc.dictionary.to_pylist()
     # which distinct keys are used by fast rows (rest part) and which by slow rows (whole line)
     is_fast_key = np.zeros(len(uniq) + 1, dtype=np.int8)
@@ -658,10 +758,11 @@ def street_column(values: pa.Array | pa.ChunkedArray) -> StreetColumn:
     slot_slow = np.full(len(uniq) + 1, -1, dtype=np.int64)
     for i, key in enumerate(uniq):
         if is_fast_key[i]:
-            parts = _simple_rest(key) or normalize_street("1 " + key)
+            simple = _simple_rest(key)
+            parts = simple or normalize_street("1 " + key)
             slot_fast[i] = len(entries)
             tails.append(parts.number[1:] if parts.number.startswith("1") else "")
-            entries.append(StreetParts(**_without_number(parts)))
+            entries.append(simple or StreetParts(**_without_number(parts)))
             keys.append(key)
             from_rest.append(True)
         if is_slow_key[i]:
@@ -671,24 +772,36 @@ def street_column(values: pa.Array | pa.ChunkedArray) -> StreetColumn:
             entries.append(parts)
             keys.append(key)
             from_rest.append(False)
-    slot_slow[-1] = len(entries)  # null street
-    entries.append(StreetParts())
+    entries.append(StreetParts())  # the empty street, last
     keys.append("")
     tails.append("")
     from_rest.append(False)
     row_entry = np.where(fast_np, slot_fast[codes], slot_slow[codes])
-    # house numbers: the matched digits (+ a fraction) on fast rows, the parsed number elsewhere
-    own_number = pa.array(
-        [f"PO BOX {e.po_box}" if e.po_box else e.number for e in entries], pa.string()
+    # house numbers: digits (+ a fraction tail) on fast rows, the parsed number elsewhere
+    digit_enc = _string_array(num_off, num_data).dictionary_encode()
+    digit_codes = digit_enc.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    digit_vocab = digit_enc.dictionary.to_pylist()
+    tail_ids: dict[str, int] = {"": 0}
+    entry_tail = np.asarray([tail_ids.setdefault(t, len(tail_ids)) for t in tails], np.int64)
+    tail_vocab = list(tail_ids)
+    n_t = len(tail_vocab)
+    pair = np.where(fast_np, digit_codes * n_t + entry_tail[row_entry], -1 - row_entry)
+    uniq_pairs, number_codes = np.unique(pair, return_inverse=True)
+    number_vocab = []
+    for p in uniq_pairs.tolist():
+        if p >= 0:
+            number_vocab.append(digit_vocab[p // n_t] + tail_vocab[p % n_t])
+        else:
+            e = entries[-1 - p]
+            number_vocab.append(f"PO BOX {e.po_box}" if e.po_box else e.number)
+    return StreetColumn(
+        row_entry,
+        number_codes.astype(np.int64).reshape(-1),
+        number_vocab,
+        entries,
+        keys,
+        np.asarray(from_rest, dtype=bool),
     )
-    tail = pa.array(tails, pa.string())
-    idx = pa.array(row_entry)
-    digits = pc.fill_null(m.field("num"), "")
-    fast_number = pc.binary_join_element_wise(digits, pc.take(tail, idx), "")
-    numbers = pc.if_else(fast, fast_number, pc.take(own_number, idx))
-    if n == 0:
-        numbers = pa.array([], pa.string())
-    return StreetColumn(row_entry, numbers, entries, keys, np.asarray(from_rest, dtype=bool))
 
 
 def _without_number(parts: StreetParts) -> dict[str, str]:
@@ -713,8 +826,8 @@ MIDDLE_SPECIAL = frozenset(_SUFFIX_MAP)
 def fold_column(values: pa.Array | pa.ChunkedArray) -> tuple[pa.Array, np.ndarray]:
     """:func:`fold` of every ASCII value of a column, in Arrow kernels.
 
-    Returns the folded column (null where the input is null or not ASCII) and a mask of rows it
-    covers; other rows must go through :func:`fold`. Equal to :func:`fold` on ASCII (tested).
+    Returns the folded column and the mask of rows it covers (the ASCII ones; other rows hold
+    unspecified values and must go through :func:`fold`). Equal to :func:`fold` on ASCII (tested).
     """
     import pyarrow.compute as pc
 
@@ -722,9 +835,35 @@ def fold_column(values: pa.Array | pa.ChunkedArray) -> tuple[pa.Array, np.ndarra
     if not pa.types.is_string(arr.type):
         arr = pc.cast(arr, pa.string())
     ascii_ = pc.fill_null(pc.string_is_ascii(arr), False)
-    s = pc.replace_substring_regex(arr, "['`]", "")
-    s = pc.ascii_upper(s)
-    s = pc.replace_substring_regex(s, "[^A-Z0-9]+", " ")
-    s = pc.utf8_trim(s, " ")
-    folded = pc.if_else(ascii_, s, pa.scalar(None, pa.string()))
-    return folded, ascii_.to_numpy(zero_copy_only=False)
+    s = pc.ascii_upper(pc.replace_substring(pc.replace_substring(arr, "'", ""), "`", ""))
+    # only rows with something besides single-spaced [A-Z0-9] words need the regex pass
+    dirty = pc.fill_null(pc.match_substring_regex(s, "[^A-Z0-9 ]|  |^ | $"), False)
+    if pc.any(dirty).as_py():
+        fixed = pc.utf8_trim(
+            pc.replace_substring_regex(pc.filter(s, dirty), "[^A-Z0-9]+", " "), " "
+        )
+        s = pc.replace_with_mask(s, dirty, fixed)
+    return s, ascii_.to_numpy(zero_copy_only=False)
+
+
+def zip5_column(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """:func:`normalize_zip5` of a whole column in Arrow kernels ('' where not a ZIP; tested)."""
+    import pyarrow.compute as pc
+
+    arr = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+    if not pa.types.is_string(arr.type):
+        arr = pc.cast(arr, pa.string())
+    arr = pc.fill_null(arr, "")
+    dirty = pc.invert(pc.match_substring_regex(arr, "^[0-9]{5}$"))
+    digits = arr
+    if pc.any(dirty).as_py():
+        fixed = pc.replace_substring_regex(pc.filter(arr, dirty), "[^0-9]", "")
+        digits = pc.replace_with_mask(arr, dirty, fixed)
+    n = pc.utf8_length(digits)
+    digits = pc.if_else(
+        pc.is_in(n, pa.array([4, 8], n.type)), pc.binary_join_element_wise("0", digits, ""), digits
+    )
+    n = pc.utf8_length(digits)
+    z = pc.utf8_slice_codeunits(digits, 0, 5)
+    ok = pc.and_(pc.is_in(n, pa.array([5, 9], n.type)), pc.not_equal(z, "00000"))
+    return pc.if_else(ok, z, "")

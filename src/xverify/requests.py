@@ -13,7 +13,6 @@ row and column, never the value. Row problems become REJECTED rows.
 
 from __future__ import annotations
 
-import io
 import json
 import re
 from collections.abc import Callable, Iterable
@@ -278,7 +277,7 @@ def _read_csv(p: Path) -> pa.Table:
         data = p.read_bytes()
     except OSError as exc:
         raise InputError.at(f"cannot read ({exc.strerror})", file=str(p)) from None
-    if not data.strip():
+    if not data or data.isspace():
         raise InputError.at("file is empty", file=str(p))
     first_line = data.split(b"\n", 1)[0]
     header = [h.strip().strip('"') for h in first_line.decode("utf-8", "replace").split(",")]
@@ -286,11 +285,6 @@ def _read_csv(p: Path) -> pa.Table:
     if nul >= 0:
         row, col = _locate(data, nul, header)
         raise InputError.at("NUL byte in the file", file=str(p), row=row or None, column=col)
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        row, col = _locate(data, exc.start, header)
-        raise InputError.at("not valid UTF-8", file=str(p), row=row or None, column=col) from None
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     bad_rows: list[int] = []
@@ -306,7 +300,7 @@ def _read_csv(p: Path) -> pa.Table:
     types = {c: pa.string() for c in (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS)}
     try:
         table = pacsv.read_csv(
-            io.BytesIO(data),
+            pa.BufferReader(pa.py_buffer(data)),
             read_options=pacsv.ReadOptions(block_size=1 << 24),
             parse_options=pacsv.ParseOptions(
                 newlines_in_values=True, invalid_row_handler=on_invalid
@@ -317,6 +311,13 @@ def _read_csv(p: Path) -> pa.Table:
         )
     except pa.ArrowInvalid:
         # pyarrow's message may quote the offending row: never pass it on
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            row, col = _locate(data, exc.start, header)
+            raise InputError.at(
+                "not valid UTF-8", file=str(p), row=row or None, column=col
+            ) from None
         raise InputError.at("malformed CSV", file=str(p)) from None
     if bad_rows:
         row = bad_rows[0] if bad_rows[0] > 0 else None
@@ -380,7 +381,17 @@ def _text(table: pa.Table, name: str) -> pa.ChunkedArray:
 
 
 def _blank(table: pa.Table, name: str) -> np.ndarray:
-    return _per_distinct(_text(table, name), lambda v: not nz.fold(v), bool)
+    """Rows whose field folds to nothing (ASCII rows in Arrow kernels, others per value)."""
+    col = _text(table, name).combine_chunks()
+    covered = pc.fill_null(pc.string_is_ascii(col), True).to_numpy(zero_copy_only=False)
+    # on ASCII, fold() keeps exactly the letters and digits
+    has_alnum = pc.fill_null(pc.match_substring_regex(col, "[A-Za-z0-9]"), False)
+    blank = ~has_alnum.to_numpy(zero_copy_only=False)
+    rest = ~covered
+    if rest.any():
+        others = _per_distinct(pc.filter(col, pa.array(rest)), lambda v: not nz.fold(v), bool)
+        blank[rest] = others
+    return blank
 
 
 def _year(value: Any) -> int:
@@ -431,22 +442,21 @@ def validate_requests(table: pa.Table, policy: RequestPolicy | None = None) -> V
         & ~fail[ReasonCode.NO_REQUEST_ID]
     )
 
-    no_given = _per_distinct(
-        _text(table, "first_name"), lambda v: not nz.given_components(v)[0], bool
-    )
-    no_surname = _per_distinct(
-        _text(table, "last_name"), lambda v: not nz.surname_components(v)[0], bool
-    )
-    fail[ReasonCode.NO_NAME] = no_given | no_surname
+    # a name has components exactly when it folds to something (see normalize.given_components)
+    fail[ReasonCode.NO_NAME] = _blank(table, "first_name") | _blank(table, "last_name")
 
     placeholders = policy.placeholder_keys
+    placeholder_words = frozenset(w for p in placeholders for w in p.split())
 
     def is_placeholder(v: Any) -> bool:
         raw = nz.as_text(v).strip()
         folded = nz.fold(raw)
         if raw and not folded:  # "???", "--"
             return True
-        words = " ".join(w for w in folded.split() if not w.isdigit())
+        split = [w for w in folded.split() if not w.isdigit()]
+        if not all(w in placeholder_words or set(w) == {"X"} for w in split):
+            return False
+        words = " ".join(split)
         return bool(words) and (words in placeholders or set(words) <= {"X", " "})
 
     def street_kind(v: Any) -> int:
@@ -479,7 +489,7 @@ def validate_requests(table: pa.Table, policy: RequestPolicy | None = None) -> V
     )
     street = np.where(zip_shaped.to_numpy(zero_copy_only=False), 3, street)
     city_placeholder = _per_distinct(_text(table, "city"), is_placeholder, bool)
-    zip_present = _per_distinct(_text(table, "zip"), lambda v: bool(nz.fold(v)), bool)
+    zip_present = ~_blank(table, "zip")
     others_blank = _blank(table, "unit") & _blank(table, "city") & _blank(table, "state")
     fail[ReasonCode.NO_ADDRESS] = (street == 1) & others_blank & ~zip_present
     fail[ReasonCode.ADDRESS_PLACEHOLDER] = (street == 2) | ((street == 1) & city_placeholder)
@@ -527,14 +537,6 @@ def validate_requests(table: pa.Table, policy: RequestPolicy | None = None) -> V
 # -- encoding --------------------------------------------------------------------------------
 
 
-def _masked(streets: nz.StreetColumn, keep: np.ndarray) -> nz.StreetColumn:
-    """The parsed street column with rejected rows pointing at the empty entry."""
-    empty = len(streets.entries) - 1  # street_column puts the null street last
-    codes = np.where(keep, streets.codes, empty)
-    numbers = pc.if_else(pa.array(keep), streets.numbers, "")
-    return nz.StreetColumn(codes, numbers, streets.entries, streets.keys, streets.from_rest)
-
-
 def _years_array(years: np.ndarray, keep: np.ndarray) -> pa.Array:
     ok = keep & (years >= -(2**15)) & (years < 2**15) & (years >= 0)
     return pa.array(np.where(ok, years, 0).astype(np.int16), mask=~ok, type=pa.int16())
@@ -559,7 +561,7 @@ def encode_requests(
     for name in IDENTITY_COLUMNS:
         col = _text(table, name)
         ident[name] = pc.if_else(keep, col, pa.scalar(None, pa.string()))
-    encoded = encode_frame(pa.table(ident), secret, schema, streets=_masked(v.streets, accepted))
+    encoded = encode_frame(pa.table(ident), secret, schema, streets=v.streets.masked(accepted))
     period_bad = np.isin(v.reason, [ReasonCode.NO_PERIOD.value, ReasonCode.BAD_PERIOD.value])
     meta_cols = {
         "request_id": pc.utf8_trim_whitespace(_text(table, "request_id")),
@@ -603,8 +605,18 @@ def encode_submissions_file(
     table = read_submissions(source)
     encoded, v = encode_requests(table, secret, schema, policy)
     encoded = encoded.replace_schema_metadata(file_metadata(schema, secret, "submissions"))
+    plain = [f.name for f in encoded.schema if pa.types.is_fixed_size_binary(f.type)]
     with atomic_path(out, force=force) as tmp:
-        pq.write_table(encoded, tmp, compression="zstd", row_group_size=256 * 1024)
+        # keyed tokens and filters are random bytes: compressing or dictionary-encoding them
+        # costs time and gains nothing
+        pq.write_table(
+            encoded,
+            tmp,
+            row_group_size=256 * 1024,
+            compression={c: ("none" if c in plain else "zstd") for c in encoded.column_names},
+            use_dictionary=[c for c in encoded.column_names if c not in plain],
+            write_statistics=[c for c in encoded.column_names if c not in plain],
+        )
     return v
 
 

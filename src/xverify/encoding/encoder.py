@@ -166,7 +166,7 @@ def _name_lists(
     has_special[rows[flagged.to_numpy(zero_copy_only=False)]] = True
     is_null = arr.is_null().to_numpy(zero_copy_only=False)
     simple = (ascii_ | is_null) & ~has_special
-    words = pc.if_else(pa.array(is_null), pa.scalar([], _LIST), words)
+    words = pc.fill_null(words, pa.scalar([], _LIST))
     suffix = np.zeros(n, dtype=np.int64)
     cores, kept = words, words
     if not simple.all():
@@ -334,9 +334,8 @@ def encode_frame(
     )
     row_rest = e_rest[streets.codes]
     has_street = row_rest != 0
-    num_enc = streets.numbers.dictionary_encode()
-    num_vocab = num_enc.dictionary.to_pylist()
-    row_num = num_enc.indices.fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64)
+    num_vocab = streets.number_vocab
+    row_num = streets.number_codes
     unit_codes, unit_u = _column(table, "unit")
     u_ids = np.asarray([*(units.setdefault(nz.normalize_unit(v), len(units)) for v in unit_u), 0])
     row_unit = u_ids[unit_codes]
@@ -350,8 +349,9 @@ def encode_frame(
         | value_filters(key, [v.split() for v in rests], spec)[row_rest]
     )
 
-    zip_codes, zip_u = _column(table, "zip")
-    zips = [nz.normalize_zip5(v) for v in zip_u]
+    zip_enc = nz.zip5_column(_string_column(table, "zip")).dictionary_encode()
+    zip_codes = zip_enc.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    zips = zip_enc.dictionary.to_pylist()
     row_zip = np.asarray([*(int(z) if z else 0 for z in zips), 0], dtype=np.uint64)[zip_codes]
     city_codes, city_u = _column(table, "city")
     cities = [nz.normalize_city(v).split() for v in city_u]
