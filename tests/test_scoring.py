@@ -156,6 +156,24 @@ def test_true_pairs_outrank_others(world: dict) -> None:
     np.testing.assert_array_less(scored.name_weight[~is_true].min(), 0)
 
 
+def test_household_members_are_not_matches(world: dict) -> None:
+    model = _train(world)
+    (inter,) = model.interactions
+    assert inter.a is Comparison.SURNAME and inter.b is Comparison.ADDRESS
+    assert inter.tf_base is not None and model.tf_adjust
+    scored = score_candidates(world["subs"], world["reg"], model)
+    is_true = scored.reg_idx == world["truth"][scored.sub_idx]
+    lev = scored.levels
+    household = (
+        ~is_true
+        & (lev[:, Comparison.SURNAME] >= 4)
+        & (lev[:, Comparison.ADDRESS] >= 4)
+        & (lev[:, Comparison.GIVEN] == 0)
+    )
+    assert household.sum() > 10
+    assert np.all(scored.probability[household] < 0.5)
+
+
 def test_tf_adjustment_rare_surname_beats_common(world: dict) -> None:
     model = _train(world)
     reg: list[Person] = world["people"]
@@ -189,7 +207,7 @@ def test_model_json_roundtrip_and_describe(world: dict, tmp_path) -> None:
     assert again == model
     df = model.describe()
     assert {"comparison", "level", "label", "m", "u", "weight", "tf_adjusted"} <= set(df.columns)
-    assert len(df) == sum(len(c.labels) + 1 for c in COMPARISONS)
+    assert len(df) == sum(len(c.labels) + 1 for c in COMPARISONS) + len(model.interactions)
     assert df.attrs["prior"] == model.prior
     with pytest.raises(InputError):
         MatchModel.from_json("{}")

@@ -11,7 +11,7 @@ comparison     level  meaning
 given          4      a given-name token agrees exactly (TF-adjusted)
                3      canonical given names agree (nickname: BILL ~ WILLIAM)
                2      Dice of given-name filters >= ``given_hi`` (0.9)
-               1      Dice >= ``given_lo`` (0.7)
+               1      Dice >= ``given_lo`` (0.5) or the phonetic codes agree (typo, OCR)
                0      else;  -1 missing on a side
 surname        5      all surname components agree exactly (same component sets; TF-adjusted)
                4      some component agrees exactly (dropped second surname; TF-adjusted)
@@ -113,7 +113,7 @@ PARTS: Mapping[Comparison, Part] = {
 
 #: Human-readable label of each level (index = level), per comparison.
 LEVEL_LABELS: Mapping[Comparison, tuple[str, ...]] = {
-    Comparison.GIVEN: ("else", "dice>=lo", "dice>=hi", "canonical", "exact"),
+    Comparison.GIVEN: ("else", "dice>=lo|phonetic", "dice>=hi", "canonical", "exact"),
     Comparison.SURNAME: ("else", "dice>=lo", "phonetic", "dice>=hi", "some exact", "all exact"),
     Comparison.MIDDLE: ("differs", "initial agrees"),
     Comparison.SUFFIX: ("differs", "one side only", "agrees"),
@@ -170,7 +170,7 @@ class CompareConfig:
     """Dice thresholds of the levels (see the module table)."""
 
     given_hi: float = 0.9
-    given_lo: float = 0.7
+    given_lo: float = 0.5
     surname_hi: float = 0.9
     surname_lo: float = 0.7
     street_hi: float = 0.8

@@ -391,7 +391,10 @@ def _compare_range(
                     den = float(ga + gb)
                     if 2.0 * gi >= th[TH_GIVEN_HI] * den:
                         lev[p, C_GIVEN] = 2
-                    elif 2.0 * gi >= th[TH_GIVEN_LO] * den:
+                    elif 2.0 * gi >= th[TH_GIVEN_LO] * den or (
+                        st[i, soff[TT_GIVEN_PHONETIC]] != 0
+                        and st[i, soff[TT_GIVEN_PHONETIC]] == rt[j, soff[TT_GIVEN_PHONETIC]]
+                    ):
                         lev[p, C_GIVEN] = 1
                     else:
                         lev[p, C_GIVEN] = 0
@@ -638,6 +641,8 @@ def compare_np(
     hit = _any_common(x, y)
     exact = hit.any(axis=1)
     canon = _any_common(*toks(TT_GIVEN_CANONICAL)).any(axis=1)
+    ph_a, ph_b = a_t[:, soff[TT_GIVEN_PHONETIC]], b_t[:, soff[TT_GIVEN_PHONETIC]]
+    phon = (ph_a != 0) & (ph_a == ph_b)
     missing = (ga == 0) | (gb == 0)
     lev[:, C_GIVEN] = np.select(
         [
@@ -645,7 +650,7 @@ def compare_np(
             exact,
             canon,
             2.0 * gi >= th[TH_GIVEN_HI] * den,
-            2.0 * gi >= th[TH_GIVEN_LO] * den,
+            (2.0 * gi >= th[TH_GIVEN_LO] * den) | phon,
         ],
         [MISSING, 4, 3, 2, 1],
         0,
@@ -759,7 +764,10 @@ def _score_one(
                 addr += adj
     for k in range(inter.shape[0]):
         if levels[p, inter[k, 0]] >= inter[k, 1] and levels[p, inter[k, 2]] >= inter[k, 3]:
-            x = inter_bits[k]
+            x = inter_bits[k, 0]
+            q = inter[k, 5]
+            if q >= 0 and not np.isnan(tf[p, q]):
+                x = min(0.0, inter_bits[k, 1] + tf[p, q])
             total += x
             if inter[k, 4] == 1:
                 name += x
@@ -789,9 +797,10 @@ def score_nb(
     weight 0); ``part[c]`` 1 = name, 2 = address, 0 = other. TF term ``k`` applies to comparison
     ``tf_comp[k]`` at levels where ``tf_levels[k, level + 1]``: it adds
     ``tf_log2u[k, level + 1] - tf[p, k]`` (log2 of u-level over the token frequency).
-    Interaction ``k`` adds ``inter_bits[k]`` when ``levels[c_a] >= a_min`` and
-    ``levels[c_b] >= b_min`` (``inter[k] = (c_a, a_min, c_b, b_min, part)``): a correction for
-    two comparisons that are not independent among non-matches.
+    Interaction ``k`` (``inter[k] = (c_a, a_min, c_b, b_min, part, tf_col)``) adds, when
+    ``levels[c_a] >= a_min`` and ``levels[c_b] >= b_min``, ``min(0, inter_bits[k, 1] +
+    tf[p, tf_col])`` if that TF term exists, else ``inter_bits[k, 0]``: a correction for two
+    comparisons that are not independent among non-matches.
     """
     n = levels.shape[0]
     w = np.empty(n, np.float64)
@@ -868,7 +877,12 @@ def score_np(
             aw = np.where(on, aw + adj, aw)
     for k in range(inter.shape[0]):
         on = (levels[:, inter[k, 0]] >= inter[k, 1]) & (levels[:, inter[k, 2]] >= inter[k, 3])
-        x = inter_bits[k]
+        x = np.full(n, inter_bits[k, 0])
+        q = int(inter[k, 5])
+        if q >= 0:
+            v = tf[:, q]
+            has = ~np.isnan(v)
+            x = np.where(has, np.minimum(0.0, inter_bits[k, 1] + np.where(has, v, 0.0)), x)
         w = np.where(on, w + x, w)
         if inter[k, 4] == 1:
             nw = np.where(on, nw + x, nw)

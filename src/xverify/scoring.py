@@ -152,9 +152,13 @@ class Interaction:
     """A correction (bits, <= 0) added when comparison ``a`` >= ``a_min`` and ``b`` >= ``b_min``.
 
     Fellegi–Sunter multiplies the evidence of comparisons as if independent. Surname and address
-    are not independent among non-matches: relatives share both (households, Jr./Sr.). The
-    household interaction removes the part of the address evidence that a shared surname makes
-    expected: ``-log2(P(address agrees | surname agrees, non-match) / u(address agrees))``.
+    are not independent among non-matches: relatives share both (households, Jr./Sr.). Among
+    non-matches, the chance that a register row at the submission's address shares its surname
+    token ``t`` is about ``h / count(t)`` (``h``: same-surname housemates per person), not the
+    random-pair u of the address. The correction replaces one by the other:
+    ``min(0, log2(u_address) + log2(count(t)))  - log2(h))``, i.e. ``tf_base + tf`` with the
+    surname TF term ``tf = log2(count(t) / rows)``; so a shared rare surname at one address is
+    no longer counted as two independent rare coincidences. ``bits`` is used when no TF term.
     """
 
     a: Comparison
@@ -162,6 +166,7 @@ class Interaction:
     b: Comparison
     b_min: int
     bits: float
+    tf_base: float | None = None  # with the TF term of comparison ``a``
     part: Part = Part.ADDRESS
 
     def label(self) -> str:
@@ -219,12 +224,28 @@ class MatchModel:
         return comp, on, log2u
 
     def interaction_tables(self) -> tuple[np.ndarray, np.ndarray]:
-        """``(k, 5)`` int64 (a, a_min, b, b_min, part) and ``(k,)`` bits of the interactions."""
+        """``(k, 6)`` int64 (a, a_min, b, b_min, part, tf column or -1) and ``(k, 2)`` float64
+        (bits, tf_base) of the interactions (see :func:`xverify.kernels.score_nb`)."""
+        tf_col = {c: k for k, c in enumerate(TF_COMPARISONS)}
         spec = np.array(
-            [[int(x.a), x.a_min, int(x.b), x.b_min, int(x.part)] for x in self.interactions],
+            [
+                [
+                    int(x.a),
+                    x.a_min,
+                    int(x.b),
+                    x.b_min,
+                    int(x.part),
+                    tf_col.get(x.a, -1) if x.tf_base is not None and self.tf_adjust else -1,
+                ]
+                for x in self.interactions
+            ],
             np.int64,
-        ).reshape(-1, 5)
-        return spec, np.array([x.bits for x in self.interactions], np.float64)
+        ).reshape(-1, 6)
+        bits = np.array(
+            [[x.bits, x.tf_base if x.tf_base is not None else 0.0] for x in self.interactions],
+            np.float64,
+        ).reshape(-1, 2)
+        return spec, bits
 
     # -- inspection ----------------------------------------------------------------------
     def describe(self) -> pd.DataFrame:
@@ -293,6 +314,7 @@ class MatchModel:
                     "b": x.b.name.lower(),
                     "b_min": x.b_min,
                     "bits": x.bits,
+                    "tf_base": x.tf_base,
                     "part": x.part.name.lower(),
                 }
                 for x in self.interactions
@@ -336,6 +358,7 @@ class MatchModel:
                         Comparison[x["b"].upper()],
                         int(x["b_min"]),
                         float(x["bits"]),
+                        None if x["tf_base"] is None else float(x["tf_base"]),
                         Part[x["part"].upper()],
                     )
                     for x in d.get("interactions", [])
@@ -643,7 +666,7 @@ DEFAULT_M: dict[Comparison, tuple[float, ...]] = {
 #: because Jr. and Sr. agree on everything else (same name, same home) and look like a match.
 #: A suffix on one side only is weak evidence against (data entry drops suffixes, but a JR
 #: request against a record without one may be about the son of the registered father).
-FIXED_M: dict[Comparison, tuple[float, ...]] = {Comparison.SUFFIX: (0.01, 0.1, 0.89)}
+FIXED_M: dict[Comparison, tuple[float, ...]] = {Comparison.SUFFIX: (0.0002, 0.1, 0.8998)}
 
 
 def _unobserved_m(c: Comparison, u: np.ndarray) -> np.ndarray:
@@ -719,7 +742,7 @@ def fit_model(
         )
         for c in Comparison
     )
-    household = _household(pats, cnt * (1.0 - final.posterior), u_rand)
+    household = _household(pats, cnt * (1.0 - final.posterior), u_rand, data)
     total = float(data.submissions) * float(max(data.register_rows, 1))
     prior = float(np.clip(lam * n_cand / total, 1e-15, 0.5))
     return MatchModel(
@@ -732,27 +755,34 @@ def fit_model(
         converged=converged,
         candidates=int(n_cand),
         random_pairs=data.random_pairs,
-        interactions=(household,) if household.bits < 0 else (),
+        interactions=(household,),
     )
 
 
-def _household(pats: np.ndarray, non_match: np.ndarray, u_rand: list[np.ndarray]) -> Interaction:
-    """The surname x address interaction from the candidate non-matches (weights ``non_match``).
+def _household(
+    pats: np.ndarray, non_match: np.ndarray, u_rand: list[np.ndarray], data: TrainingData
+) -> Interaction:
+    """The surname x address :class:`Interaction` from the candidate non-matches.
 
-    Estimated conservatively: blocking over-samples non-matches near the submission, so the
-    share of address agreement among surname-agreeing candidate non-matches errs on the high
-    side, and the correction on the strong side.
+    ``h`` (same-surname rows per submission at its address, among non-matches) is the weighted
+    count of surname- and address-agreeing candidate non-matches per submission: blocking on
+    surname x ZIP reaches all of them. ``bits`` (no TF term) uses the share of address agreement
+    among surname-agreeing candidate non-matches: blocking over-samples nearby non-matches, so
+    it errs on the strong side.
     """
     s = pats[:, int(Comparison.SURNAME)] >= _SURNAME_EXACT
     a = pats[:, int(Comparison.ADDRESS)]
+    u_addr = float(u_rand[int(Comparison.ADDRESS)][_ADDR_MIN:].sum())
+    both = float(non_match[s & (a >= _ADDR_MIN)].sum())
     den = float(non_match[s & (a >= 0)].sum())
     bits = 0.0
-    if den > 0:
-        share = float(non_match[s & (a >= _ADDR_MIN)].sum()) / den
-        base = float(u_rand[int(Comparison.ADDRESS)][_ADDR_MIN:].sum())
-        if share > base > 0:
-            bits = -math.log2(share / base)
-    return Interaction(Comparison.SURNAME, _SURNAME_EXACT, Comparison.ADDRESS, _ADDR_MIN, bits)
+    if den > 0 and both / den > u_addr > 0:
+        bits = -math.log2(both / den / u_addr)
+    h = max(both / max(data.submissions, 1), 1.0 / max(data.submissions, 1))
+    tf_base = math.log2(u_addr) + math.log2(max(data.register_rows, 1)) - math.log2(h)
+    return Interaction(
+        Comparison.SURNAME, _SURNAME_EXACT, Comparison.ADDRESS, _ADDR_MIN, bits, tf_base
+    )
 
 
 # ============================================================================ entry points
