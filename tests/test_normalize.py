@@ -121,6 +121,8 @@ def test_phonetic_merges_spanish_spellings() -> None:
         ("P.O. Box 0012", None, "PO BOX 12", ""),
         ("Post Office Box 12", None, "PO BOX 12", ""),
         ("10 Calle Martí", None, "10 CALLE MARTI", ""),
+        ("1361 Key Blvd", None, "1361 KEY BLVD", ""),
+        ("12 Pier Ave Lot 5", None, "12 PIER AVE", "5"),
     ],
 )
 def test_street_lines(street: str, unit: str | None, line: str, unit_out: str) -> None:

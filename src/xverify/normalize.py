@@ -450,6 +450,13 @@ def normalize_unit(value: Any) -> str:
     return out[m.end() :] if m else out
 
 
+_STRONG_UNITS = frozenset({"APT", "APARTMENT", "APTO", "UNIT", "STE", "SUITE", "#", "NO", "NUM"})
+
+
+def _unit_id_like(word: str) -> bool:
+    return any(c.isdigit() for c in word) or len(word) <= 2
+
+
 def _split_unit(words: list[str]) -> tuple[list[str], str]:
     """Remove unit designators and numbers from a street's words; the first unit found wins."""
     unit = ""
@@ -459,6 +466,7 @@ def _split_unit(words: list[str]) -> tuple[list[str], str]:
         len(words) >= 2
         and lead in UNIT_DESIGNATORS
         and lead != "BOX"
+        and (lead in _STRONG_UNITS or _unit_id_like(words[1]))
         and (lead != "NO" or words[1][:1].isdigit())
     ):
         n = 2 if words[1] != "#" or len(words) < 3 else 3
@@ -471,6 +479,11 @@ def _split_unit(words: list[str]) -> tuple[list[str], str]:
             return words[:i], unit or normalize_unit(g.group(2) + "".join(words[i + 1 :]))
         if w in UNIT_DESIGNATORS and w != "BOX" and i + 1 < len(words):
             if w == "NO" and not any(c.isdigit() for c in words[i + 1]):
+                continue
+            # KEY, LOT, PIER, STOP... are street words too ("12 KEY BLVD"): a unit only when
+            # followed by one unit-like last word
+            weak = w not in _STRONG_UNITS
+            if weak and (i + 2 != len(words) or not _unit_id_like(words[i + 1])):
                 continue
             return words[:i], unit or normalize_unit(" ".join(words[i + 1 :]))
         if w in UNIT_FLAGS and i == len(words) - 1 and i >= 2:

@@ -279,7 +279,8 @@ def _read_csv(p: Path) -> pa.Table:
         raise InputError.at(f"cannot read ({exc.strerror})", file=str(p)) from None
     if not data or data.isspace():
         raise InputError.at("file is empty", file=str(p))
-    first_line = data.split(b"\n", 1)[0]
+    eol = data.find(b"\n")
+    first_line = data[: eol if eol >= 0 else len(data)]
     header = [h.strip().strip('"') for h in first_line.decode("utf-8", "replace").split(",")]
     nul = data.find(b"\x00")
     if nul >= 0:
@@ -469,6 +470,10 @@ def validate_requests(table: pa.Table, policy: RequestPolicy | None = None) -> V
 
     def rest_kind(rest: str, parts: nz.StreetParts) -> int:
         """The same for a street line's part after its house number."""
+        if parts.has_street and any(
+            w.isalpha() and w not in placeholder_words and set(w) != {"X"} for w in rest.split()
+        ):
+            return 0  # a real street word: cannot be a placeholder
         if not nz.fold(rest):
             return 4
         if is_placeholder(rest):
