@@ -5,21 +5,24 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from xverify import kernels
 from xverify.blocking import (
     BlockingConfig,
     BlockingRule,
     CandidatePairs,
     Encoded,
     Engine,
+    FilterBandRule,
     TokenStats,
     all_rule_keys,
+    band_keys,
     build_index,
     candidate_pairs,
     pairs_completeness,
     rule_keys,
 )
 from xverify.compare import encoded_table, random_encoded_table
-from xverify.encoding.schema import TokenType
+from xverify.encoding.schema import BloomField, TokenType
 from xverify.errors import ConfigError
 
 
@@ -121,3 +124,31 @@ def test_config_validation() -> None:
         BlockingConfig(rules=())
     with pytest.raises(ConfigError):
         CandidatePairs(np.zeros(2, np.int32), np.zeros(3, np.int64))
+
+
+def test_minhash_twins_and_band_rule_catches_typos() -> None:
+    rng = np.random.default_rng(9)
+    base = rng.random((50, 512)) < 0.15
+    typo = base.copy()
+    for i in range(50):  # move a few bits, as a typo moves a few q-grams
+        on, off = np.flatnonzero(typo[i]), np.flatnonzero(~typo[i])
+        typo[i, rng.choice(on, 8, replace=False)] = False
+        typo[i, rng.choice(off, 8, replace=False)] = True
+    pack = lambda b: np.packbits(b, axis=1, bitorder="little").view("<u8")  # noqa: E731
+    given = np.arange(1, 51, dtype=np.uint64).reshape(50, 1)
+    subs = encoded_table({BloomField.SURNAME: pack(typo)}, {TokenType.GIVEN_PHONETIC: given})
+    reg = encoded_table({BloomField.SURNAME: pack(base)}, {TokenType.GIVEN_PHONETIC: given})
+    enc = Encoded.of(subs)
+    orders = np.stack([np.random.default_rng(1).permutation(512) for _ in range(6)])
+    lo = int(enc.word_off[list(BloomField).index(BloomField.SURNAME)])
+    np.testing.assert_array_equal(
+        kernels.minhash_nb(enc.words, lo, orders), kernels.minhash_np(enc.words, lo, orders)
+    )
+    rule = FilterBandRule(BloomField.SURNAME, TokenType.GIVEN_PHONETIC)
+    np.testing.assert_array_equal(
+        band_keys(enc, rule, 0, Engine.NUMBA), band_keys(enc, rule, 0, Engine.NUMPY)
+    )
+    pairs = candidate_pairs(subs, reg, BlockingConfig(rules=(rule,)))
+    found = pairs.sub_idx == pairs.reg_idx
+    assert found.sum() >= 45  # most typo'd filters share a band with their original
+    assert (~found).sum() == 0  # the given-name code keeps strangers apart

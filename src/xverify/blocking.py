@@ -26,6 +26,7 @@ API
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -244,8 +245,61 @@ class BlockingRule:
             raise ConfigError("only single-token blocking rules can be capped")
 
 
+@dataclass(frozen=True)
+class FilterBandRule:
+    """MinHash bands of a Bloom field's set bits, each combined with a token type.
+
+    Two filters agree on a band (``rows_per_band`` MinHashes) with probability ~ J^rows_per_band
+    (J: Jaccard of their bit sets), so a typo'd surname (J ~ 0.7) still shares a band with the
+    true one in most of ``bands`` tries, while unrelated names rarely do; the token (a given
+    name code) keeps blocks small. Catches a typo in one field together with a wrong ZIP, which
+    the exact-token rules miss. Positions are a fixed public permutation (the filter bits are
+    already keyed).
+    """
+
+    field: BloomField
+    second: TokenType
+    bands: int = 4
+    rows_per_band: int = 3
+    max_block_pairs: None = None
+
+    def __post_init__(self) -> None:
+        if self.bands < 1 or not 1 <= self.rows_per_band <= 4:
+            raise ConfigError("bands must be positive and rows_per_band in 1..4")
+
+
+@functools.cache
+def _orders(field_index: int, bits: int, hashes: int) -> np.ndarray:
+    rng = np.random.default_rng(0x5EED + field_index)  # fixed and public: not a secret
+    return np.stack([rng.permutation(bits) for _ in range(hashes)]).astype(np.int64)
+
+
+def band_keys(
+    enc: Encoded, rule: FilterBandRule, rule_id: int, engine: Engine = Engine.NUMBA
+) -> np.ndarray:
+    """``(rows, bands * slots)`` uint64 keys of a :class:`FilterBandRule` (0 = none)."""
+    f = list(BloomField).index(rule.field)
+    lo, hi = int(enc.word_off[f]), int(enc.word_off[f + 1])
+    orders = _orders(f, (hi - lo) * 64, rule.bands * rule.rows_per_band)
+    fn = K.minhash_np if engine == Engine.NUMPY else K.minhash_nb
+    mh = fn(enc.words, lo, orders).reshape(enc.rows, rule.bands, rule.rows_per_band)
+    band = np.zeros((enc.rows, rule.bands), np.uint64)
+    for r in range(rule.rows_per_band):  # ranks < 2^16: pack them
+        band = (band << np.uint64(16)) | mh[:, :, r].astype(np.uint64)
+    empty = mh[:, :, 0] < 0
+    b = enc.token(rule.second)
+    with np.errstate(over="ignore"):
+        salted = mix64(band ^ _salt(rule_id)) ^ (np.arange(rule.bands, dtype=np.uint64) + 1)
+        keys = mix64(salted[:, :, None] ^ b[:, None, :]).reshape(enc.rows, -1)
+    valid = ((~empty)[:, :, None] & (b != 0)[:, None, :]).reshape(enc.rows, -1)
+    keys = np.where(keys == 0, np.uint64(1), keys)
+    return np.where(valid, keys, np.uint64(0))
+
+
+Rule = BlockingRule | FilterBandRule
+
 #: Default rules; the single-token ones are capped, compound ones keep their pairs reachable.
-DEFAULT_RULES: tuple[BlockingRule, ...] = (
+DEFAULT_RULES: tuple[Rule, ...] = (
     BlockingRule(TokenType.SURNAME, max_block_pairs=20_000),
     BlockingRule(TokenType.SURNAME_PHONETIC, max_block_pairs=20_000),
     BlockingRule(TokenType.STREET_NUMBER_ZIP, max_block_pairs=20_000),
@@ -257,6 +311,8 @@ DEFAULT_RULES: tuple[BlockingRule, ...] = (
     BlockingRule(TokenType.GIVEN_CANONICAL, TokenType.STREET_NUMBER_ZIP),
     BlockingRule(TokenType.GIVEN_PHONETIC, TokenType.STREET_ZIP),
     BlockingRule(TokenType.BIRTH_DATE, TokenType.SURNAME_PHONETIC),
+    FilterBandRule(BloomField.SURNAME, TokenType.GIVEN_PHONETIC),
+    FilterBandRule(BloomField.GIVEN, TokenType.SURNAME),
 )
 
 
@@ -264,7 +320,7 @@ DEFAULT_RULES: tuple[BlockingRule, ...] = (
 class BlockingConfig:
     """Blocking rules and the register chunk size (rows per join call)."""
 
-    rules: tuple[BlockingRule, ...] = DEFAULT_RULES
+    rules: tuple[Rule, ...] = DEFAULT_RULES
     chunk_rows: int = 65_536
 
     def __post_init__(self) -> None:
@@ -288,8 +344,10 @@ def mix64(x: np.ndarray) -> np.ndarray:
     return x ^ (x >> np.uint64(31))
 
 
-def rule_keys(enc: Encoded, rule: BlockingRule, rule_id: int) -> np.ndarray:
+def rule_keys(enc: Encoded, rule: Rule, rule_id: int, engine: Engine = Engine.NUMPY) -> np.ndarray:
     """``(rows, k)`` uint64 keys of one rule (0 = none), salted by ``rule_id``."""
+    if isinstance(rule, FilterBandRule):
+        return band_keys(enc, rule, rule_id, engine)
     salt = _salt(rule_id)
     a = enc.token(rule.first)
     with np.errstate(over="ignore"):
@@ -305,17 +363,25 @@ def rule_keys(enc: Encoded, rule: BlockingRule, rule_id: int) -> np.ndarray:
 
 
 def all_rule_keys(
-    enc: Encoded, rules: tuple[BlockingRule, ...], engine: Engine = Engine.NUMBA
+    enc: Encoded, rules: tuple[Rule, ...], engine: Engine = Engine.NUMBA
 ) -> np.ndarray:
-    """Keys of every rule side by side (the compiled kernel gives the same as :func:`rule_keys`)."""
+    """Keys of every rule side by side: token rules first, then filter-band rules (the
+    compiled path gives the same matrix as :func:`rule_keys`)."""
+    token_rules = [(i, r) for i, r in enumerate(rules) if isinstance(r, BlockingRule)]
+    band_rules = [(i, r) for i, r in enumerate(rules) if isinstance(r, FilterBandRule)]
     if engine == Engine.NUMPY:
-        return np.ascontiguousarray(
-            np.concatenate([rule_keys(enc, r, i) for i, r in enumerate(rules)], axis=1)
-        )
+        parts = [rule_keys(enc, r, i) for i, r in token_rules]
+    else:
+        parts = [_token_keys_nb(enc, token_rules)] if token_rules else []
+    parts += [band_keys(enc, r, i, engine) for i, r in band_rules]
+    return np.ascontiguousarray(np.concatenate(parts, axis=1))
+
+
+def _token_keys_nb(enc: Encoded, rules: list[tuple[int, BlockingRule]]) -> np.ndarray:
     types = list(TokenType)
     spec = np.full((len(rules), 4), -1, np.int64)
     width = 0
-    for r, rule in enumerate(rules):
+    for r, (_, rule) in enumerate(rules):
         f = types.index(rule.first)
         spec[r, :2] = enc.slot_off[f], enc.slot_off[f + 1]
         n = spec[r, 1] - spec[r, 0]
@@ -324,7 +390,7 @@ def all_rule_keys(
             spec[r, 2:] = enc.slot_off[g], enc.slot_off[g + 1]
             n *= spec[r, 3] - spec[r, 2]
         width += int(n)
-    salts = np.array([_salt(i) for i in range(len(rules))], np.uint64)
+    salts = np.array([_salt(i) for i, _ in rules], np.uint64)
     return K.keys_nb(enc.tokens, spec, salts, width)
 
 
@@ -342,7 +408,7 @@ class BlockingIndex:
     postings: np.ndarray  # int32 submission rows
     directory: np.ndarray  # int64 key ranges by top bits (kernels.key_directory)
     shift: int
-    rules: tuple[BlockingRule, ...]
+    rules: tuple[Rule, ...]
     submissions: int
     dropped_keys: int  # oversized blocks left out
 
@@ -365,13 +431,14 @@ def build_index(
     all_keys, all_subs = [], []
     dropped = 0
     for r, rule in enumerate(config.rules):
-        keys = rule_keys(subs, rule, r)
+        keys = rule_keys(subs, rule, r, Engine.NUMBA)
         rows = np.repeat(np.arange(n, dtype=np.int64), keys.shape[1])
         flat = keys.reshape(-1)
         ok = flat != 0
         flat, rows = flat[ok], rows[ok]
-        table = stats.table(rule.first) if stats is not None else None
-        if rule.max_block_pairs is not None and table is not None and flat.size:
+        capped = isinstance(rule, BlockingRule) and rule.max_block_pairs is not None
+        table = stats.table(rule.first) if stats is not None and capped else None
+        if capped and table is not None and flat.size:
             raw = subs.token(rule.first).reshape(-1)[ok]
             code = np.unique(np.stack([flat.view(np.int64), rows]), axis=1)  # (key, sub) once
             uk, inv, n_sub = np.unique(code[0], return_inverse=True, return_counts=True)

@@ -103,6 +103,37 @@ def keys_nb(tokens: np.ndarray, rules: np.ndarray, salts: np.ndarray, width: int
     return out
 
 
+@numba.njit(cache=True, nogil=True)
+def minhash_nb(words: np.ndarray, lo: int, orders: np.ndarray) -> np.ndarray:
+    """MinHash of the set bits of a Bloom field: for each order (a permutation of the field's
+    bit positions) the rank of the first set bit; -1 for an empty field. ``words[:, lo:]``
+    holds the field, ``orders`` is ``(hashes, bits)`` int64."""
+    n = words.shape[0]
+    m, nbits = orders.shape
+    out = np.full((n, m), -1, np.int64)
+    for i in range(n):
+        for h in range(m):
+            for r in range(nbits):
+                b = orders[h, r]
+                if (words[i, lo + (b >> 6)] >> np.uint64(b & 63)) & np.uint64(1):
+                    out[i, h] = r
+                    break
+    return out
+
+
+def minhash_np(words: np.ndarray, lo: int, orders: np.ndarray) -> np.ndarray:
+    """NumPy twin of :func:`minhash_nb`."""
+    nbits = orders.shape[1]
+    field = words[:, lo : lo + nbits // 64]
+    bits = np.unpackbits(field.view(np.uint8), axis=1, bitorder="little").astype(bool)
+    out = np.empty((words.shape[0], orders.shape[0]), np.int64)
+    for h in range(orders.shape[0]):
+        perm = bits[:, orders[h]]
+        first = perm.argmax(axis=1)
+        out[:, h] = np.where(perm.any(axis=1), first, -1)
+    return out
+
+
 # ============================================================================ token join
 DIRECTORY_MAX_BITS = 22
 
