@@ -250,3 +250,13 @@ def test_mixed_simple_and_parsed_names_encode_like_single_rows() -> None:
         for f in BloomField:
             assert np.array_equal(filter_words(together, f)[i], filter_words(alone, f)[0]), f
     assert token_slots(together, TokenType.SUFFIX)[2, 0] != 0
+
+
+def test_mixed_type_columns_and_empty_frame() -> None:
+    df = frame(ROW, dict(ROW, zip=90001, tin=123456789, birth_date=None))
+    t = encode_frame(df, KEY)
+    z = token_slots(t, TokenType.ZIP5)[:, 0]
+    assert z[0] == z[1] != 0
+    assert token_slots(t, TokenType.TIN)[0, 0] == token_slots(t, TokenType.TIN)[1, 0]
+    assert encode_frame(pd.DataFrame({"x": [1, 2]}), KEY).num_rows == 2
+    assert encode_frame(frame(), KEY).num_rows == 0

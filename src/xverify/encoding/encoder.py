@@ -136,6 +136,24 @@ class _Name:
 _LIST = pa.list_(pa.string())
 
 
+def _from_pandas(frame: pd.DataFrame) -> pa.Table:
+    """The identity columns of a DataFrame as Arrow; a column of mixed Python types (which
+    Arrow cannot type) becomes strings."""
+    cols: dict[str, pa.Array] = {}
+    for name in IDENTITY_COLUMNS:
+        if name not in frame.columns:
+            continue
+        series = frame[name]
+        try:
+            cols[name] = pa.Array.from_pandas(series)
+        except (pa.ArrowException, TypeError, ValueError):
+            values = [None if v is None or v != v else nz.as_text(v) for v in series.tolist()]
+            cols[name] = pa.array(values, pa.string())
+    if not cols:
+        return pa.table({"_": pa.nulls(len(frame))})
+    return pa.table(cols)
+
+
 def _string_column(table: pa.Table, name: str) -> pa.Array:
     if name not in table.column_names:
         return pa.nulls(table.num_rows, pa.string())
@@ -247,9 +265,7 @@ def encode_frame(
     schema = schema or EncodingSchema()
     if not isinstance(secret, LinkageSecret):
         raise TypeError("secret must be a LinkageSecret")
-    table = (
-        frame if isinstance(frame, pa.Table) else pa.Table.from_pandas(frame, preserve_index=False)
-    )
+    table = frame if isinstance(frame, pa.Table) else _from_pandas(frame)
     n = table.num_rows
     bloom_key = {f: secret.subkey(f"bloom/{f.value}") for f in BloomField}
     str_key = {t: secret.subkey(f"token/{t.value}/str") for t in TokenType}
