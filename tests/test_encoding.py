@@ -63,6 +63,10 @@ def test_siphash_matches_reference_vector_and_twin() -> None:
 def test_string_digests_empty_is_zero() -> None:
     d = string_digests(b"k" * 32, ["", "A", "A", "B"])
     assert d[0] == 0 and d[1] == d[2] != d[3] and d[1] != 0
+    from hashlib import blake2b
+
+    plain = blake2b(b"A", key=b"k" * 32, digest_size=8, person=b"xverify-token-v1").digest()
+    assert int(d[1]) == int.from_bytes(plain, "little")
 
 
 def test_bloom_positions_are_keyed_and_in_range() -> None:

@@ -533,9 +533,13 @@ def validate_requests(table: pa.Table, policy: RequestPolicy | None = None) -> V
         reason[fail[code]] = code.value
 
     zip_like = np.zeros(n, dtype=bool)
-    for name in ("street", "unit", "city", "state", "zip"):
-        col = _text(table, name)
-        zip_like |= pc.match_substring_regex(col, _ZIP_LIKE).to_numpy(zero_copy_only=False)
+    for name in ("zip", "street", "unit", "city", "state"):  # each only on rows not yet found
+        todo = np.flatnonzero(~zip_like)
+        if not todo.size:
+            break
+        col = _text(table, name).take(pa.array(todo))
+        hit = pc.fill_null(pc.match_substring_regex(col, _ZIP_LIKE), False)
+        zip_like[todo] = hit.to_numpy(zero_copy_only=False)
     return Validation(reason, zip_like, start, end, streets)
 
 

@@ -44,15 +44,19 @@ _MASK = (1 << 64) - 1
 def string_digests(key: bytes, values: Sequence[str]) -> np.ndarray:
     """Keyed BLAKE2b-64 (little-endian uint64) of each non-empty string; '' gives 0; 0 → 1."""
     out = np.zeros(len(values), dtype=np.uint64)
+    keyed = blake2b(key=key, digest_size=8, person=_PERSON)  # key block absorbed once
     raw = bytearray()
     idx = []
     for i, v in enumerate(values):
         if v:
-            raw += blake2b(v.encode(), key=key, digest_size=8, person=_PERSON).digest()
+            h = keyed.copy()
+            h.update(v.encode())
+            raw += h.digest()
             idx.append(i)
     if idx:
-        out[np.asarray(idx)] = np.frombuffer(bytes(raw), dtype="<u8")
-        out[np.asarray(idx)[out[np.asarray(idx)] == 0]] = 1
+        at = np.asarray(idx)
+        out[at] = np.frombuffer(bytes(raw), dtype="<u8")
+        out[at[out[at] == 0]] = 1
     return out
 
 
