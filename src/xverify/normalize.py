@@ -559,7 +559,9 @@ def _street_tail(words: list[str]) -> tuple[str, str, str, str]:
 
 
 _SIMPLE_REST = re.compile(r"[A-Z0-9 .,]+")
-_STREET_SPECIAL = frozenset({*UNIT_DESIGNATORS, *UNIT_FLAGS, "PO", "POB", "POST", "P", "O"})
+_STREET_SPECIAL = frozenset(
+    {*UNIT_DESIGNATORS, *UNIT_FLAGS, *_ORDINALS, "PO", "POB", "POST", "P", "O"}
+)
 
 
 def _simple_rest(rest: str) -> StreetParts | None:
@@ -571,11 +573,10 @@ def _simple_rest(rest: str) -> StreetParts | None:
         rest = rest.replace(".", " ").replace(",", " ")
     words = rest.split()
     if not words or words[-1][0].isdigit() or not _STREET_SPECIAL.isdisjoint(words):
-        return None
-    tail = _street_tail(words)
-    if _street_tail(" ".join(p for p in tail if p).split()) != tail:
-        return None
-    return StreetParts("", *tail)
+        return None  # (ordinal words are in _STREET_SPECIAL: "FIRST" becomes a number)
+    # one pass is stable here: abbreviations are fixed points of the tables (tested), and
+    # without units, fractions or punctuation nothing else can move on a second pass
+    return StreetParts("", *_street_tail(words))
 
 
 _STATES = {
