@@ -622,7 +622,6 @@ def normalize_zip5(value: Any) -> str:
 # -- column-wise street parsing ---------------------------------------------------------------
 
 
-
 @dataclass(frozen=True, repr=False)
 class StreetColumn:
     """Parsed street lines of a whole column, without one parse per row.
@@ -651,6 +650,17 @@ class StreetColumn:
     def numbers(self) -> list[str]:
         """Each row's house number (for tests and small columns)."""
         return [self.number_vocab[c] for c in self.number_codes]
+
+    def take(self, rows: np.ndarray) -> StreetColumn:
+        """The column restricted to ``rows`` (in that order)."""
+        return StreetColumn(
+            self.codes[rows],
+            self.number_codes[rows],
+            self.number_vocab,
+            self.entries,
+            self.keys,
+            self.from_rest,
+        )
 
     def masked(self, keep: np.ndarray) -> StreetColumn:
         """The same column with rows not in ``keep`` pointing at the empty street."""

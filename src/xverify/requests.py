@@ -30,14 +30,18 @@ import pyarrow.parquet as pq
 from . import __version__
 from . import normalize as nz
 from ._io import atomic_path, check_writable
-from .encoding.encoder import IDENTITY_COLUMNS, encode_frame, read_encoded
+from .encoding.encoder import IDENTITY_COLUMNS, empty_encoding, encode_frame, read_encoded
 from .encoding.keys import LinkageSecret
 from .encoding.schema import (
     META_FINGERPRINT,
     META_KIND,
     META_SCHEMA,
     META_VERSION,
+    BloomField,
     EncodingSchema,
+    TokenType,
+    filter_words,
+    token_slots,
 )
 from .errors import ConfigError, InputError
 
@@ -546,6 +550,30 @@ def validate_requests(table: pa.Table, policy: RequestPolicy | None = None) -> V
 # -- encoding --------------------------------------------------------------------------------
 
 
+def _scatter(encoded: pa.Table, rows: np.ndarray, n: int, schema: EncodingSchema) -> pa.Table:
+    """Encoded rows placed at ``rows`` of ``n``; the other rows all-zero and marked missing."""
+    if len(rows) == n:
+        return encoded
+    full = empty_encoding(n, schema)
+    cols = []
+    for f in schema.arrow_fields():
+        if f.name == "missing":
+            missing = full.column("missing").to_numpy().copy()
+            missing[rows] = encoded.column("missing").to_numpy()
+            cols.append(pa.array(missing, pa.uint16()))
+            continue
+        width = f.type.byte_width // 8
+        out = np.zeros((n, width), dtype=np.uint64)
+        view = (
+            filter_words(encoded, BloomField(f.name[3:]))
+            if f.name.startswith("bf_")
+            else token_slots(encoded, TokenType(f.name[4:]))
+        )
+        out[rows] = view
+        cols.append(pa.Array.from_buffers(f.type, n, [None, pa.py_buffer(out)]))
+    return pa.Table.from_arrays(cols, schema=pa.schema(schema.arrow_fields()))
+
+
 def _years_array(years: np.ndarray, keep: np.ndarray) -> pa.Array:
     ok = keep & (years >= -(2**15)) & (years < 2**15) & (years >= 0)
     return pa.array(np.where(ok, years, 0).astype(np.int16), mask=~ok, type=pa.int16())
@@ -559,18 +587,21 @@ def encode_requests(
 ) -> tuple[pa.Table, Validation]:
     """Validate and encode submissions; returns the encoded table (docs/formats.md) and checks.
 
-    Rejected rows keep their request metadata and get all-zero encodings: their name and
-    address fields are blanked *before* encoding, so they are never hashed.
+    Rejected rows keep their request metadata and get all-zero encodings (every field marked
+    missing): only accepted rows are passed to the encoder, so rejected ones are never hashed.
     """
     schema = schema or EncodingSchema()
     v = validate_requests(table, policy)
     accepted = v.accepted
-    keep = pa.array(accepted)
-    ident = {}
-    for name in IDENTITY_COLUMNS:
-        col = _text(table, name)
-        ident[name] = pc.if_else(keep, col, pa.scalar(None, pa.string()))
-    encoded = encode_frame(pa.table(ident), secret, schema, streets=v.streets.masked(accepted))
+    rows = np.flatnonzero(accepted)
+    present = [c for c in IDENTITY_COLUMNS if c in table.column_names]
+    ident = table.select(present).take(pa.array(rows))
+    encoded = _scatter(
+        encode_frame(ident, secret, schema, streets=v.streets.take(rows)),
+        rows,
+        len(accepted),
+        schema,
+    )
     period_bad = np.isin(v.reason, [ReasonCode.NO_PERIOD.value, ReasonCode.BAD_PERIOD.value])
     meta_cols = {
         "request_id": pc.utf8_trim_whitespace(_text(table, "request_id")),

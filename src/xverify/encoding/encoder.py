@@ -43,10 +43,9 @@ import hmac
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -57,6 +56,9 @@ from .bloom import or_rows, value_filters, word_filters
 from .keys import LinkageSecret
 from .schema import META_FINGERPRINT, META_SCHEMA, BloomField, EncodingSchema, TokenType
 from .tokens import fill_slots, siphash_words, string_digests
+
+if TYPE_CHECKING:  # pandas is imported only when a DataFrame is passed (keeps the CLI fast)
+    import pandas as pd
 
 __all__ = ["IDENTITY_COLUMNS", "empty_encoding", "encode_frame", "read_encoded"]
 
@@ -206,8 +208,8 @@ def _name_lists(
 def _day_number(value: Any) -> int:
     """Proleptic Gregorian ordinal of a date (0 when missing or unparseable)."""
     try:
-        if isinstance(value, dt.datetime | pd.Timestamp):
-            return int(value.date().toordinal()) if not pd.isna(value) else 0
+        if isinstance(value, dt.datetime):  # pandas.Timestamp is a datetime; NaT is not a date
+            return int(value.date().toordinal()) if value == value else 0
         if isinstance(value, dt.date):
             return value.toordinal()
         text = nz.as_text(value).strip()[:10]
@@ -265,7 +267,7 @@ def encode_frame(
     schema = schema or EncodingSchema()
     if not isinstance(secret, LinkageSecret):
         raise TypeError("secret must be a LinkageSecret")
-    table = frame if isinstance(frame, pa.Table) else _from_pandas(frame)
+    table = frame if isinstance(frame, pa.Table) else _from_pandas(frame)  # type: ignore[arg-type]
     n = table.num_rows
     bloom_key = {f: secret.subkey(f"bloom/{f.value}") for f in BloomField}
     str_key = {t: secret.subkey(f"token/{t.value}/str") for t in TokenType}
