@@ -167,8 +167,8 @@ fields = [StringSpec(identifier=name, hashing_properties=FieldHashingProperties(
 schema = Schema(fields, 1024)
 t0 = time.perf_counter()
 text = "\n".join(",".join(r) for r in [["first_name", "last_name", "street", "city", "zip"]] + rows)
-clk.generate_clk_from_csv(io.StringIO(text), ["secret"], schema, validate=False, header=True,
-                          progress_bar=False)
+clk.generate_clk_from_csv(io.StringIO(text), "a benchmark secret", schema, validate=False,
+                          header=True, progress_bar=False)
 print(json.dumps({"rps": n / (time.perf_counter() - t0)}))
 """
 
