@@ -8,6 +8,11 @@ ZIP) and compound keys hashed from two token types (surname component x given-na
 surname x ZIP...) — so that one typo, a nickname or a dropped second surname does not lose a
 true pair.
 
+:class:`FilterBandRule` s add MinHash bands of the surname and given-name Bloom filters, each
+combined with a token of the other name: a typo in one name together with a wrong ZIP digit shares
+no exact token with the true record, but its filter still shares a band (pairs completeness on
+the demo world 98.7% -> 99.5% for +7% candidates).
+
 Oversized blocks: a single-token key whose block would hold more than ``max_block_pairs`` pairs
 (submissions with the key x register rows with the token, counted from :class:`TokenStats`) is
 dropped from the index. Such a key is a very common token (GARCIA, a large apartment complex);
@@ -18,6 +23,8 @@ API
 * :class:`Encoded` — Bloom words and tokens of a table as two matrices (``Encoded.of(table)``).
 * :class:`TokenStats` — register token frequencies (``TokenStats.from_batches``): block caps
   here, term-frequency adjustment in scoring.
+* :class:`BlockingConfig` ``(rules, chunk_rows)`` of :class:`BlockingRule` /
+  :class:`FilterBandRule`; :data:`DEFAULT_RULES`.
 * :func:`build_index` ``(Encoded, BlockingConfig, TokenStats | None) -> BlockingIndex``;
   :meth:`BlockingIndex.join` ``(Encoded, row0) -> CandidatePairs`` for one register chunk.
 * :func:`candidate_pairs` — the whole stream, :func:`register_chunks` — the chunking.
@@ -37,6 +44,24 @@ import pyarrow as pa
 from . import kernels as K
 from .encoding.schema import BloomField, TokenType, filter_words, token_slots
 from .errors import ConfigError, SchemaError
+
+__all__ = [
+    "DEFAULT_RULES",
+    "BlockingConfig",
+    "BlockingIndex",
+    "BlockingRule",
+    "CandidatePairs",
+    "Encoded",
+    "Engine",
+    "FilterBandRule",
+    "RegisterSource",
+    "TokenStats",
+    "TokenTable",
+    "build_index",
+    "candidate_pairs",
+    "pairs_completeness",
+    "register_chunks",
+]
 
 
 class Engine(StrEnum):

@@ -8,7 +8,7 @@ below (first that holds wins).
 =============  =====  ==========================================================================
 comparison     level  meaning
 =============  =====  ==========================================================================
-given          4      a given-name token agrees exactly (TF-adjusted)
+given          4      a given-name component agrees exactly (TF-adjusted)
                3      canonical given names agree (nickname: BILL ~ WILLIAM)
                2      Dice of given-name filters >= ``given_hi`` (0.9)
                1      Dice >= ``given_lo`` (0.5) or the phonetic codes agree (typo, OCR)

@@ -6,6 +6,7 @@ For each :class:`~xverify.compare.Comparison` and level ``l``: ``m[l]`` = P(leve
 ``u[l]`` = P(level | different people). A pair's match weight (bits) is
 
     weight = log2(λ / (1 - λ)) + Σ_c log2(m_c[l_c] / u_c[l_c]) + Σ_TF log2(u_c[l_c] / f_t)
+             + Σ_interactions bits
 
 where missing levels (-1) add 0, ``λ`` is the probability that a random (submission, register
 row) pair is a match, and ``f_t`` the register frequency of the agreeing token ``t`` (sum of log2
@@ -21,26 +22,32 @@ Training (:func:`train_model`)
 * **u** from random (submission, register row) pairs: each register row is paired with
   ``u_pairs_per_row`` submissions chosen by a seeded hash of its global row index (same sample
   whatever the chunking), with a pseudo-count so that unseen levels keep a small u.
-* **m** by EM on the candidate pairs (grouped into distinct level patterns: fast), in two
-  sessions as Splink trains "blocked on name, learn address; blocked on address, learn name":
-  name m among pairs at the same street address (non-matches there are household members, told
-  apart by the name), address / middle / suffix / birth date / TIN m among pairs agreeing on the
-  name (non-matches are namesakes). Candidate non-matches share blocking tokens and do not follow
-  the random-pair u, so inside EM they get their own level distribution (only m is kept). A last
-  EM over all candidates with m fixed gives the candidate match rate. Plain EM over all
-  candidates learns "same family at the same address" as the match class; the sessions avoid it.
-* **λ** = EM's candidate match rate x candidates / (submissions x register rows).
+* **m** by EM on the candidate pairs (grouped into distinct level patterns: fast), in sessions
+  as Splink trains ("block on name, learn address; block on address, learn name"): given-name m
+  among pairs at the same street address, surname m among pairs at the same address with the
+  same given name, address / middle / birth date / TIN m among pairs agreeing on the name. In a
+  session the comparisons implied by its selection are left out and the others' non-match
+  distribution is the random-pair u (household members have unrelated given names, namesakes
+  unrelated addresses). Plain EM over all candidates learns "same family at the same address"
+  as the match class; the sessions avoid it.
+* **λ**: a last EM over all candidates, m fixed, candidate non-matches with their own level
+  distribution, gives the candidate match rate; λ = that rate x candidates / (submissions x
+  register rows).
 * The suffix m is fixed (:data:`FIXED_M`): EM cannot learn that JR vs SR means two people.
 * A surname x address :class:`Interaction` (bits <= 0) corrects for relatives sharing both;
   estimated from the candidate non-matches after EM.
 * A comparison with no non-missing value among the candidates is left untrained: its m is
-  :data:`DEFAULT_M` (middle, suffix, birth date, TIN) or u (weight 0), ``trained=False``.
+  :data:`DEFAULT_M` (middle, birth date, TIN) or u (weight 0), ``trained=False``.
 
 API
 ---
-* :func:`train_model` ``(submissions, register_batches, rng, config, stats) -> MatchModel``
-* :func:`score_candidates` ``(submissions, register_batches, model, config, stats) ->
-  ScoredPairs``
+* :func:`train_model` ``(submissions, register_batches, schema, rng, config=None, stats=None)
+  -> MatchModel``
+* :func:`score_candidates` ``(submissions, register_batches, model, config=None, stats=None, *,
+  batch_rows=None) -> ScoredPairs``
+* ``register_batches`` is an iterable of Arrow batches or a callable returning a fresh one;
+  with a callable (or table) and no ``stats``, :class:`TokenStats` are counted in an extra pass —
+  count them once (``TokenStats.from_batches``) and pass them to both calls.
 * :func:`match` — both in one pass over the register (keeps compared pairs in memory).
 * :func:`score_compared` ``(ComparedPairs, MatchModel) -> ScoredPairs``.
 * :class:`MatchModel` — frozen; ``to_json``/``from_json``/``save``/``load``, ``describe()``.
@@ -86,6 +93,23 @@ from .compare import (
 )
 from .encoding.schema import EncodingSchema
 from .errors import ConfigError, InputError, SchemaError
+
+__all__ = [
+    "ComparisonParams",
+    "Interaction",
+    "MatchModel",
+    "PipelineConfig",
+    "ScoredPairs",
+    "TrainConfig",
+    "TrainingData",
+    "collect_training_data",
+    "fit_model",
+    "match",
+    "probability",
+    "score_candidates",
+    "score_compared",
+    "train_model",
+]
 
 MODEL_VERSION = 1
 _N_LEVELS = {c: len(LEVEL_LABELS[c]) for c in Comparison}
