@@ -29,10 +29,11 @@ from .disclosure import Response
 from .encoding.encoder import read_encoded
 from .encoding.keys import LinkageSecret
 from .encoding.schema import EncodingSchema
+from .errors import ConfigError
 from .outcomes import Outcome
 from .register import EncodedRegister, encode_register, identities, register_digest
 from .requests import ReasonCode
-from .scoring import MatchModel, score_candidates, train_model
+from .scoring import MatchModel, ScoredPairs, score_candidates, train_model
 
 Progress = Callable[[str, int, int], None]
 
@@ -54,6 +55,16 @@ class Summary:
         out.append(f"candidate pairs: {self.candidate_pairs}")
         out.append("time: " + ", ".join(f"{k} {v:.2f}s" for k, v in self.seconds.items()))
         return out
+
+
+@dataclass(frozen=True)
+class Matched:
+    """Decisions with the evidence behind them (custodian/auditor only, never disclosed)."""
+
+    decisions: pd.DataFrame
+    model: MatchModel
+    requests: Requests
+    candidates: Candidates
 
 
 @dataclass(frozen=True)
@@ -92,7 +103,7 @@ class Verifier:
         secret: LinkageSecret,
         config: MatchConfig | None = None,
         *,
-        log: AuditLog | Path | str,
+        log: AuditLog | Path | str | None,
         schema: EncodingSchema | None = None,
         model: MatchModel | None = None,
         cache_dir: Path | str | None = None,
@@ -102,7 +113,7 @@ class Verifier:
         self._secret = secret
         self.config = config or MatchConfig()
         self.schema = schema or EncodingSchema()
-        self.log = log if isinstance(log, AuditLog) else AuditLog(log)
+        self.log = log if isinstance(log, AuditLog) or log is None else AuditLog(log)
         self._model = model
         self._cache_dir = cache_dir
         self._progress = progress
@@ -129,6 +140,8 @@ class Verifier:
 
     def verify(self, encoded: Path | str) -> Result:
         """Decide every request of an encoded submissions file and log the disclosures."""
+        if self.log is None:
+            raise ConfigError("a Verifier that discloses needs an audit log (log=...)")
         self.seconds = {}
         with self._timed("read"):
             table, _, _ = read_encoded(
@@ -136,6 +149,26 @@ class Verifier:
                 expected_schema=self.schema,
                 expected_fingerprint=self._secret.fingerprint(),
             )
+        matched = self.match(table)
+        with self._timed("disclose"):
+            response = self._respond(table, matched.decisions)
+            self._log(table, matched.decisions, response)
+        decisions = matched.decisions
+        summary = Summary(
+            requests=table.num_rows,
+            outcomes=decisions["outcome"].value_counts().to_dict(),
+            reasons=decisions.loc[decisions["reason"] != "", "reason"].value_counts().to_dict(),
+            candidate_pairs=len(matched.candidates),
+            seconds=dict(self.seconds),
+        )
+        return Result(response, decisions, matched.model, summary)
+
+    def match(self, table: pa.Table) -> Matched:
+        """Score and decide an encoded table *without* disclosing or logging anything.
+
+        Custodian and auditor evidence only (the policy replay uses it); ``verify`` is the only
+        path that produces a response.
+        """
         register = self.encoded_register()
         accepted = np.asarray(table.column("status").to_pylist(), dtype=object) == "ACCEPTED"
         subs = table.filter(pa.array(accepted))
@@ -147,23 +180,22 @@ class Verifier:
                 subs, register.batches, model, batch_rows=self.config.batch_rows
             )
         with self._timed("decide"):
-            decisions = self._decide(table, accepted, scored, register)
-        with self._timed("disclose"):
-            response = self._respond(table, decisions)
-            self._log(table, decisions, response)
-        summary = Summary(
-            requests=table.num_rows,
-            outcomes=decisions["outcome"].value_counts().to_dict(),
-            reasons=decisions.loc[decisions["reason"] != "", "reason"].value_counts().to_dict(),
-            candidate_pairs=len(scored),
-            seconds=dict(self.seconds),
-        )
-        return Result(response, decisions, model, summary)
+            requests = self._requests(table, accepted, register)
+            candidates = self._candidates(accepted, scored, register)
+            decisions = decide(
+                requests,
+                candidates,
+                register.tins,
+                [c.name for c in COMPARISONS],
+                self.config,
+                register.first_year,
+            )
+        return Matched(decisions, model, requests, candidates)
 
     # -- stages -----------------------------------------------------------------------------
-    def _decide(
-        self, table: pa.Table, accepted: np.ndarray, scored, register: EncodedRegister
-    ) -> pd.DataFrame:
+    def _requests(
+        self, table: pa.Table, accepted: np.ndarray, register: EncodedRegister
+    ) -> Requests:
         start = table.column("tax_period_start").to_numpy(zero_copy_only=False)
         end = table.column("tax_period_end").to_numpy(zero_copy_only=False)
         span = np.zeros(table.num_rows, dtype=np.uint32)
@@ -173,15 +205,20 @@ class Verifier:
         # a period the register does not cover cannot be verified: 6103 needs the tax period
         outside = accepted & (span == 0)
         reason[outside] = ReasonCode.PERIOD_OUT_OF_RANGE.value
-        requests = Requests(
+        return Requests(
             request_id=np.asarray(table.column("request_id").to_pylist(), dtype=object),
             accepted=accepted & ~outside,
             reason=reason,
             span_mask=span,
         )
+
+    @staticmethod
+    def _candidates(
+        accepted: np.ndarray, scored: ScoredPairs, register: EncodedRegister
+    ) -> Candidates:
         rows = np.flatnonzero(accepted)  # accepted-subset index -> request row
         person, years = _person_years(register, scored.reg_idx)
-        candidates = Candidates(
+        return Candidates(
             request=rows[scored.sub_idx],
             person=person,
             years=years,
@@ -189,14 +226,6 @@ class Verifier:
             name_weight=scored.name_weight,
             address_agrees=address_agrees(scored.levels),
             levels=scored.levels,
-        )
-        return decide(
-            requests,
-            candidates,
-            register.tins,
-            [c.name for c in COMPARISONS],
-            self.config,
-            register.first_year,
         )
 
     def _respond(self, table: pa.Table, decisions: pd.DataFrame) -> Response:

@@ -118,11 +118,13 @@ def _summary(metrics: AuditMetrics, op: OperatingPoint | None) -> None:
 
 
 @audit.command("replay")
+@click.option("--submissions", type=_PATH, help="Plaintext synthetic submissions (CSV/Parquet).")
+@click.option("--key", "key_file", type=_PATH, help="Linkage secret (with --submissions).")
+@click.option("--register", type=_DIR, help="Register folder (with --submissions).")
 @click.option(
     "--evidence",
     type=_PATH,
-    required=True,
-    help="Per-request evidence frame (Parquet/CSV; columns in xverify.audit.policies).",
+    help="Or: a per-request evidence frame written earlier (replay's evidence.parquet).",
 )
 @click.option("--truth", type=_PATH, required=True, help="truth.parquet.")
 @click.option(
@@ -137,35 +139,66 @@ def _summary(metrics: AuditMetrics, op: OperatingPoint | None) -> None:
     type=_PATH,
     help="operating_point.json for the xverify policy (threshold, margin_bits).",
 )
-@click.option("--out", type=_DIR, required=True, help="Output directory: replay.json, replay.csv.")
+@click.option(
+    "--out", type=_DIR, required=True, help="Output directory: replay.json/.csv, evidence.parquet."
+)
 @click.option("--force", is_flag=True, help="Replace an existing output directory.")
 def replay_cmd(
-    evidence: Path,
+    submissions: Path | None,
+    key_file: Path | None,
+    register: Path | None,
+    evidence: Path | None,
     truth: Path,
     policy_spec: str,
     xverify_config: Path | None,
     out: Path,
     force: bool,
 ) -> None:
-    """Replay several disclosure policies on the same requests and compare them with truth."""
+    """Replay several disclosure policies on the same requests and compare them with truth.
+
+    With --submissions/--key/--register every request is encoded and matched (also the ones the
+    validator rejects: the flawed name-zip procedure never validated); nothing is disclosed or
+    logged. The evidence is saved so the replay can be re-run with --evidence.
+    """
+    if (evidence is None) == (submissions is None):
+        raise ConfigError(
+            "replay needs either --evidence or --submissions with --key and --register"
+        )
+    if submissions is not None and (key_file is None or register is None):
+        raise ConfigError("--submissions needs --key and --register")
     check_writable(out, force=force)
     from ..audit import inputs, policies
 
     chosen = list(policies.parse_policies(policy_spec))
+    config = None
     if xverify_config is not None:
+        from ..config import MatchConfig
+
+        config = MatchConfig.from_file(xverify_config)
         chosen = [
             policies.XVerifyPolicy.from_config(xverify_config)
             if isinstance(p, policies.XVerifyPolicy)
             else p
             for p in chosen
         ]
-    ev = inputs.read_table(evidence)
-    result = policies.replay(ev, inputs.load_truth(truth), chosen)
+    truth_frame = inputs.load_truth(truth)
+    if submissions is not None:
+        from ..audit.evidence import build_evidence
+        from ..encoding.keys import LinkageSecret
+
+        assert key_file is not None and register is not None
+        ev = build_evidence(submissions, register, LinkageSecret.from_file(key_file), config=config)
+    else:
+        assert evidence is not None
+        ev = inputs.read_table(evidence)
+    result = policies.replay(ev, truth_frame, chosen)
     frame = result.to_frame()
     with atomic_dir(out, force=force) as tmp:
         (tmp / "replay.json").write_text(
             json.dumps(result.to_dict(), indent=2) + "\n", encoding="utf-8"
         )
         frame.to_csv(tmp / "replay.csv", index=False)
+        if submissions is not None:
+            ev.to_parquet(tmp / "evidence.parquet", index=False)
     click.echo(frame.to_string(index=False))
     click.echo(f"wrote {out / 'replay.json'}")

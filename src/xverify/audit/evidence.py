@@ -1,0 +1,136 @@
+"""Build the policy-replay evidence frame from plaintext synthetic submissions.
+
+An auditor replays several disclosure policies on the *same* requests. The flawed ``name-zip``
+procedure never validated requests, so here every request is encoded and matched — including
+those xverify's validator rejects — and the validator's verdict is kept beside the evidence as
+``status``. Nothing is disclosed or logged: this is a simulation on synthetic data.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ..compare import Comparison
+from ..config import MatchConfig
+from ..encoding.encoder import encode_frame
+from ..encoding.keys import LinkageSecret
+from ..requests import (
+    IDENTITY_COLUMNS,
+    ReasonCode,
+    RequestPolicy,
+    read_submissions,
+    validate_requests,
+)
+from ..verifier import Verifier
+
+#: name levels that count as "the name matches" for the name-based policies
+GIVEN_AGREES = 3  # canonical (nickname) or exact
+SURNAME_AGREES = 4  # some surname component exact, or all
+#: exact baseline: exact given and all surname components, street line + ZIP agree
+EXACT_GIVEN, EXACT_SURNAME, EXACT_ADDRESS = 4, 5, 4
+
+
+def build_evidence(
+    submissions: Path | str,
+    register: Path | str,
+    secret: LinkageSecret,
+    *,
+    config: MatchConfig | None = None,
+    policy: RequestPolicy | None = None,
+    cache_dir: Path | str | None = None,
+) -> pd.DataFrame:
+    """One row per request: validator verdict, raw-address flags and the matcher's evidence."""
+    config = config or MatchConfig()
+    table = read_submissions(submissions)
+    validation = validate_requests(table, policy)
+    verifier = Verifier(register, secret, config, log=None, cache_dir=cache_dir)
+    reg = verifier.encoded_register()
+
+    # every request is matched; periods the validator could not read span the whole register
+    start = np.where(validation.period_start >= 0, validation.period_start, reg.first_year)
+    end = np.where(validation.period_end >= 0, validation.period_end, reg.last_year)
+    start, end = np.minimum(start, end), np.maximum(start, end)
+    ident = pa.table(
+        {name: _text(table, name) for name in IDENTITY_COLUMNS if name in table.column_names}
+    )
+    encoded = encode_frame(ident, secret, verifier.schema)
+    meta = pa.table(
+        {
+            "request_id": _text(table, "request_id"),
+            "status": pa.array(["ACCEPTED"] * table.num_rows),
+            "reason": pa.array([""] * table.num_rows),
+            "tax_period_start": pa.array(start.astype(np.int16)),
+            "tax_period_end": pa.array(end.astype(np.int16)),
+            "statute": _text(table, "statute"),
+            "reason_text": _text(table, "reason"),
+            "case_ref": _text(table, "case_ref"),
+            "zip_like": pa.array(validation.zip_like),
+        }
+    )
+    for name in encoded.column_names:
+        meta = meta.append_column(encoded.schema.field(name), encoded.column(name))
+    matched = verifier.match(meta)
+    d = matched.decisions
+
+    reason = validation.reason.astype(object)
+    outside = (reason == "") & (matched.requests.span_mask == 0)
+    reason[outside] = ReasonCode.PERIOD_OUT_OF_RANGE.value
+    exact_count, exact_tin = _exact(matched, reg.tins)
+    nonblank = np.zeros(table.num_rows, dtype=bool)
+    for name in ("street", "unit", "city", "state", "zip"):
+        if name in table.column_names:
+            nonblank |= ~_blank(table, name)
+    return pd.DataFrame(
+        {
+            "request_id": d["request_id"],
+            "status": np.where(reason == "", "ACCEPTED", "REJECTED"),
+            "reason": reason,
+            "zip_like": validation.zip_like,
+            "address_nonblank": nonblank,
+            "tin": d["tin"],
+            "name_agrees": (d["level_given"] >= GIVEN_AGREES)
+            & (d["level_surname"] >= SURNAME_AGREES),
+            "best_probability": d["probability"],
+            "match_weight": d["match_weight"],
+            "runner_up_probability": d["runner_up_probability"],
+            "runner_up_match_weight": d["runner_up_match_weight"],
+            "address_agrees": d["address_agrees"],
+            "exact_name_street_zip": exact_count > 0,
+            "exact_tin": exact_tin,
+            "exact_count": exact_count,
+        }
+    )
+
+
+def _exact(matched, tins: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per request: how many people have its exact name, street and ZIP on file in the period."""
+    c, r = matched.candidates, matched.requests
+    n = len(r.request_id)
+    lv = c.levels
+    hit = (
+        (lv[:, int(Comparison.GIVEN)] >= EXACT_GIVEN)
+        & (lv[:, int(Comparison.SURNAME)] >= EXACT_SURNAME)
+        & (lv[:, int(Comparison.ADDRESS)] >= EXACT_ADDRESS)
+        & ((c.years & r.span_mask[c.request]) != 0)
+    )
+    pairs = pd.DataFrame({"req": c.request[hit], "person": c.person[hit]}).drop_duplicates()
+    count = np.bincount(pairs["req"], minlength=n)
+    first = pairs.drop_duplicates("req")
+    tin = np.full(n, None, dtype=object)
+    single = count[first["req"].to_numpy()] == 1
+    tin[first["req"].to_numpy()[single]] = tins[first["person"].to_numpy()[single]]
+    return count, tin
+
+
+def _text(table: pa.Table, name: str) -> pa.Array:
+    return pc.cast(table.column(name), pa.string()).combine_chunks()
+
+
+def _blank(table: pa.Table, name: str) -> np.ndarray:
+    col = pc.utf8_trim_whitespace(_text(table, name))
+    return pc.fill_null(pc.equal(col, ""), True).to_numpy(zero_copy_only=False)
