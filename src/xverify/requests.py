@@ -30,18 +30,14 @@ import pyarrow.parquet as pq
 from . import __version__
 from . import normalize as nz
 from ._io import atomic_path, check_writable
-from .encoding.encoder import IDENTITY_COLUMNS, empty_encoding, encode_frame, read_encoded
+from .encoding.encoder import IDENTITY_COLUMNS, encode_frame, read_encoded
 from .encoding.keys import LinkageSecret
 from .encoding.schema import (
     META_FINGERPRINT,
     META_KIND,
     META_SCHEMA,
     META_VERSION,
-    BloomField,
     EncodingSchema,
-    TokenType,
-    filter_words,
-    token_slots,
 )
 from .errors import ConfigError, InputError
 
@@ -413,22 +409,33 @@ def _year(value: Any) -> int:
 class Validation:
     """Per-row outcome of the checks (arrays aligned with the input rows)."""
 
-    reason: np.ndarray  # object array of ReasonCode values or ""
+    code: np.ndarray  # int8: 0 accepted, else 1 + index of the ReasonCode in _ORDER
     zip_like: np.ndarray  # bool
     period_start: np.ndarray  # int, -1 missing / -2 not a number
     period_end: np.ndarray
     streets: nz.StreetColumn  # parsed street column, reused by the encoder
 
     def __repr__(self) -> str:
-        return f"Validation({len(self.reason)} rows, {int(self.accepted.sum())} accepted)"
+        return f"Validation({len(self.code)} rows, {int(self.accepted.sum())} accepted)"
 
     @property
     def accepted(self) -> np.ndarray:
-        return self.reason == ""
+        return self.code == 0
+
+    @property
+    def reason(self) -> np.ndarray:
+        """Reason code per row ('' when accepted), as strings."""
+        return _REASON_NAMES[self.code]
+
+    def reason_array(self) -> pa.Array:
+        return pc.take(pa.array(_REASON_NAMES.tolist(), pa.string()), pa.array(self.code))
 
     def counts(self) -> dict[str, int]:
-        codes, n = np.unique(self.reason[self.reason != ""], return_counts=True)
-        return {str(c): int(k) for c, k in zip(codes, n, strict=True)}
+        n = np.bincount(self.code, minlength=len(_REASON_NAMES))
+        return {str(_REASON_NAMES[i]): int(k) for i, k in enumerate(n) if i and k}
+
+
+_REASON_NAMES = np.asarray(["", *(c.value for c in _ORDER)])
 
 
 def validate_requests(table: pa.Table, policy: RequestPolicy | None = None) -> Validation:
@@ -532,9 +539,9 @@ def validate_requests(table: pa.Table, policy: RequestPolicy | None = None) -> V
     fail[ReasonCode.NO_REASON] = _blank(table, "reason")
     fail[ReasonCode.REASON_TOO_SHORT] = reason_len < policy.min_reason_chars
 
-    reason = np.full(n, "", dtype=object)
-    for code in reversed(_ORDER):
-        reason[fail[code]] = code.value
+    code = np.zeros(n, dtype=np.int8)
+    for i in reversed(range(len(_ORDER))):
+        code[fail[_ORDER[i]]] = i + 1
 
     zip_like = np.zeros(n, dtype=bool)
     for name in ("zip", "street", "unit", "city", "state"):  # each only on rows not yet found
@@ -544,34 +551,20 @@ def validate_requests(table: pa.Table, policy: RequestPolicy | None = None) -> V
         col = _text(table, name).take(pa.array(todo))
         hit = pc.fill_null(pc.match_substring_regex(col, _ZIP_LIKE), False)
         zip_like[todo] = hit.to_numpy(zero_copy_only=False)
-    return Validation(reason, zip_like, start, end, streets)
+    return Validation(code, zip_like, start, end, streets)
 
 
 # -- encoding --------------------------------------------------------------------------------
 
 
-def _scatter(encoded: pa.Table, rows: np.ndarray, n: int, schema: EncodingSchema) -> pa.Table:
-    """Encoded rows placed at ``rows`` of ``n``; the other rows all-zero and marked missing."""
-    if len(rows) == n:
-        return encoded
-    full = empty_encoding(n, schema)
-    cols = []
-    for f in schema.arrow_fields():
-        if f.name == "missing":
-            missing = full.column("missing").to_numpy().copy()
-            missing[rows] = encoded.column("missing").to_numpy()
-            cols.append(pa.array(missing, pa.uint16()))
-            continue
-        width = f.type.byte_width // 8
-        out = np.zeros((n, width), dtype=np.uint64)
-        view = (
-            filter_words(encoded, BloomField(f.name[3:]))
-            if f.name.startswith("bf_")
-            else token_slots(encoded, TokenType(f.name[4:]))
-        )
-        out[rows] = view
-        cols.append(pa.Array.from_buffers(f.type, n, [None, pa.py_buffer(out)]))
-    return pa.Table.from_arrays(cols, schema=pa.schema(schema.arrow_fields()))
+def _null_out(col: pa.ChunkedArray, keep: pa.BooleanArray) -> pa.Array:
+    """``col`` with rows not in ``keep`` null: a new validity bitmap over the same buffers, so
+    encoding never reads those values (Arrow kernels skip nulls)."""
+    arr = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+    valid = pc.and_(arr.is_valid(), keep)
+    if arr.offset or valid.offset or valid.null_count:
+        return pc.if_else(keep, arr, pa.scalar(None, arr.type))
+    return pa.Array.from_buffers(arr.type, len(arr), [valid.buffers()[1], *arr.buffers()[1:]])
 
 
 def _years_array(years: np.ndarray, keep: np.ndarray) -> pa.Array:
@@ -588,25 +581,21 @@ def encode_requests(
     """Validate and encode submissions; returns the encoded table (docs/formats.md) and checks.
 
     Rejected rows keep their request metadata and get all-zero encodings (every field marked
-    missing): only accepted rows are passed to the encoder, so rejected ones are never hashed.
+    missing): their identity fields reach the encoder as nulls, so they are never hashed.
     """
     schema = schema or EncodingSchema()
     v = validate_requests(table, policy)
     accepted = v.accepted
-    rows = np.flatnonzero(accepted)
+    keep = pa.array(accepted)
     present = [c for c in IDENTITY_COLUMNS if c in table.column_names]
-    ident = table.select(present).take(pa.array(rows))
-    encoded = _scatter(
-        encode_frame(ident, secret, schema, streets=v.streets.take(rows)),
-        rows,
-        len(accepted),
-        schema,
-    )
-    period_bad = np.isin(v.reason, [ReasonCode.NO_PERIOD.value, ReasonCode.BAD_PERIOD.value])
+    ident = pa.table({c: _null_out(table.column(c), keep) for c in present})
+    encoded = encode_frame(ident, secret, schema, streets=v.streets.masked(accepted))
+    period_codes = [_ORDER.index(c) + 1 for c in (ReasonCode.NO_PERIOD, ReasonCode.BAD_PERIOD)]
+    period_bad = np.isin(v.code, period_codes)
     meta_cols = {
         "request_id": pc.utf8_trim_whitespace(_text(table, "request_id")),
         "status": pa.array(np.where(accepted, Status.ACCEPTED.value, Status.REJECTED.value)),
-        "reason": pa.array(v.reason.astype(str)),
+        "reason": v.reason_array(),
         "tax_period_start": _years_array(v.period_start, ~period_bad),
         "tax_period_end": _years_array(v.period_end, ~period_bad),
         "statute": _text(table, "statute"),

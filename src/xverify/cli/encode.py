@@ -56,7 +56,7 @@ def encode(
     secret = LinkageSecret.from_file(key) if key is not None else LinkageSecret.from_env()
     pol = RequestPolicy.from_json(policy) if policy is not None else RequestPolicy()
     result = encode_submissions_file(submissions, out, secret, policy=pol, force=force)
-    n = len(result.reason)
+    n = len(result.code)
     accepted = int(result.accepted.sum())
     secs = time.perf_counter() - started
     click.echo(f"wrote {out}: {n} requests, {accepted} accepted, {n - accepted} rejected "

@@ -202,7 +202,8 @@ def _name_lists(
         kept = pc.if_else(keep, words, pc.take(word_lists, take))
         sfx = np.asarray([suffix_ids.get(s, 0) for _, s in parsed] + [0], dtype=np.int64)
         suffix = np.where(simple, 0, sfx[idx])
-    return _Name(_Ragged.of(cores), _Ragged.of(kept), suffix)
+    kept_r = _Ragged.of(kept)
+    return _Name(kept_r if cores is kept else _Ragged.of(cores), kept_r, suffix)
 
 
 def _day_number(value: Any) -> int:
@@ -392,9 +393,10 @@ def encode_frame(
         prf_key[TokenType.STREET_ZIP], np.stack([num_d, rest_d, row_zip], axis=1),
         has_street & has_zip,
     )[:, None]  # fmt: skip
+    # the unit alone: compared only on pairs whose street already agrees (fully or fuzzily), so a
+    # different apartment can veto an address agreement even when the street or ZIP has a typo
     tokens[TokenType.UNIT] = siphash_words(
-        prf_key[TokenType.UNIT], np.stack([unit_d, num_d, rest_d, row_zip], axis=1),
-        has_street & has_zip & (row_unit != 0),
+        prf_key[TokenType.UNIT], unit_d[:, None], has_street & (row_unit != 0)
     )[:, None]  # fmt: skip
     tokens[TokenType.ZIP5] = siphash_words(prf_key[TokenType.ZIP5], row_zip, has_zip)[:, None]
 
