@@ -118,12 +118,14 @@ def test_equivalent_spellings_encode_equal() -> None:
         assert np.array_equal(w[0], w[1]), f
 
 
-def test_unit_agrees_only_in_the_same_building() -> None:
+def test_unit_token_is_the_unit_alone_and_the_street_token_tells_buildings_apart() -> None:
+    """The matcher compares units only where the street agrees; the unit token is the unit."""
     other_building = dict(ROW, street="125 North Main Street")
     other_unit = dict(ROW, unit="5")
-    t = encode_frame(frame(ROW, other_building, other_unit), KEY)
+    no_unit = dict(ROW, unit=None)
+    t = encode_frame(frame(ROW, other_building, other_unit, no_unit), KEY)
     u = token_slots(t, TokenType.UNIT)[:, 0]
-    assert u[0] != u[1] and u[0] != u[2]
+    assert u[0] == u[1] != u[2] and u[3] == 0
     sz = token_slots(t, TokenType.STREET_ZIP)[:, 0]
     assert sz[0] == sz[2] != sz[1]
 

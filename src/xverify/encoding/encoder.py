@@ -27,8 +27,9 @@ What each column holds (``core`` = a component without particles, "DE LA CRUZ" â
 ``tok_suffix``         digest of JR / SR / II / III / IV / V
 ``tok_street_number_zip`` SipHash(house number digest, ZIP5)
 ``tok_street_zip``     SipHash(house number digest, rest-of-street digest, ZIP5)
-``tok_unit``           SipHash(unit digest, house number digest, rest-of-street digest, ZIP5):
-                       a unit agrees only inside the same building
+``tok_unit``           SipHash(unit digest): the unit alone, designator-free; the matcher compares
+                       it only on pairs whose street agrees (so it can veto another apartment
+                       even when the street or ZIP has a typo)
 ``tok_zip5``           SipHash(ZIP5)
 ``tok_birth_date``     SipHash(proleptic Gregorian day number)
 ``tok_tin``            SipHash(9-digit TIN as an integer)
