@@ -67,6 +67,14 @@ def test_address_levels() -> None:
     assert address_agrees(_levels(sub, reg)).tolist() == [1, 1, 0, 1, 1, 0, 0]
 
 
+def test_another_apartment_never_agrees_under_a_street_or_zip_typo() -> None:
+    full = 0xFFFF
+    sub = _addr([1], [4], [10], [full])
+    # street token differs (typo): same number+zip / same place, but unit 5 vs 4
+    reg = _addr([2, 2, 2], [5, 0, 4], [10, 10, 10], [full, full, full])
+    assert _levels(sub, reg)[:, C.ADDRESS].tolist() == [0, 3, 3]
+
+
 def test_single_token_levels_and_missing_policy() -> None:
     col = lambda v: np.array(v, np.uint64).reshape(-1, 1)  # noqa: E731
     sub = encoded_table({}, {TokenType.SUFFIX: col([1]), TokenType.MIDDLE_INITIAL: col([0])})
@@ -74,8 +82,11 @@ def test_single_token_levels_and_missing_policy() -> None:
         {}, {TokenType.SUFFIX: col([1, 2, 0]), TokenType.MIDDLE_INITIAL: col([3] * 3)}
     )
     lev = _levels(sub, reg)
-    assert lev[:, C.SUFFIX].tolist() == [2, 0, 1]  # JR=JR, JR vs SR, JR vs none
+    # JR=JR, JR vs SR, JR asked but none on file (maybe the father): a difference, not missing
+    assert lev[:, C.SUFFIX].tolist() == [2, 0, 0]
     assert lev[:, C.MIDDLE].tolist() == [MISSING] * 3
+    none_asked = encoded_table({}, {TokenType.SUFFIX: col([0])})
+    assert _levels(none_asked, reg)[:, C.SUFFIX].tolist() == [1, 1, MISSING]
     # every comparison is missing when nothing is encoded
     assert np.all(lev[:, [C.GIVEN, C.SURNAME, C.BIRTH_DATE, C.TIN, C.ADDRESS]] == MISSING)
 

@@ -21,8 +21,9 @@ surname        5      all surname components agree exactly (same component sets;
                0      else;  -1 missing
 middle         1      middle initial agrees;  0 differs;  -1 missing
 suffix         2      suffix agrees
-               1      a suffix on one side only (JR asked, none on file: maybe the father)
-               0      differs (JR vs SR);  -1 no suffix on either side
+               1      only the register record has a suffix (requests often drop it)
+               0      differs: JR vs SR, or a suffix asked that the record lacks (JR asked,
+                      none on file: maybe the registered father's son);  -1 neither side
 birth_date     1 / 0 / -1
 tin            1 / 0 / -1
 address        5      street line + ZIP agree and unit agrees (or neither has one)
@@ -31,7 +32,8 @@ address        5      street line + ZIP agree and unit agrees (or neither has on
                2      street Dice >= ``street_same`` (0.95: the same street line, not a neighbour
                       on the same street) and place (city, ZIP) Dice >= ``place_hi`` (ZIP typo)
                1      street line + ZIP agree but units differ (neighbour in the same building)
-               0      else;  -1 street missing on a side
+               0      else, and whenever both sides have a unit and they differ while the
+                      street is only fuzzily equal;  -1 street missing on a side
 =============  =====  ==========================================================================
 
 The address is compared **as one unit**: street, unit, city and ZIP are not independent evidence.
@@ -116,7 +118,7 @@ LEVEL_LABELS: Mapping[Comparison, tuple[str, ...]] = {
     Comparison.GIVEN: ("else", "dice>=lo|phonetic", "dice>=hi", "canonical", "exact"),
     Comparison.SURNAME: ("else", "dice>=lo", "phonetic", "dice>=hi", "some exact", "all exact"),
     Comparison.MIDDLE: ("differs", "initial agrees"),
-    Comparison.SUFFIX: ("differs", "one side only", "agrees"),
+    Comparison.SUFFIX: ("differs", "register only", "agrees"),
     Comparison.BIRTH_DATE: ("differs", "agrees"),
     Comparison.TIN: ("differs", "agrees"),
     Comparison.ADDRESS: (

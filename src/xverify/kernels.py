@@ -543,12 +543,14 @@ def _compare_range(
                 lev[p, c] = MISSING
             else:
                 lev[p, c] = 1 if x == y else 0
-        # ---- suffix: agree 2 / on one side only 1 / differ 0 / on neither side -1
+        # ---- suffix: agree 2 / only the register has one 1 / differ 0 / neither -1.
+        # A suffix on the request that the register person lacks (a JR asked about, a father on
+        # file) names someone else: it counts as a difference, not as missing.
         x = st[i, soff[TT_SUFFIX]]
         y = rt[j, soff[TT_SUFFIX]]
         if x == 0 and y == 0:
             lev[p, C_SUFFIX] = MISSING
-        elif x == 0 or y == 0:
+        elif x == 0:
             lev[p, C_SUFFIX] = 1
         else:
             lev[p, C_SUFFIX] = 2 if x == y else 0
@@ -571,8 +573,13 @@ def _compare_range(
             else:
                 ti = _and_count(sw, i, rw, j, woff[BF_STREET], woff[BF_STREET + 1])
                 street_hi = 2.0 * ti >= th[TH_STREET] * float(ta + tb)
+                ua = st[i, soff[TT_UNIT]]
+                ub = rt[j, soff[TT_UNIT]]
                 y = st[i, soff[TT_STREET_NUMBER_ZIP]]
-                if street_hi and y != 0 and y == rt[j, soff[TT_STREET_NUMBER_ZIP]]:
+                if ua != 0 and ub != 0 and ua != ub:
+                    # another apartment: never an agreement, whatever the street similarity
+                    lev[p, C_ADDRESS] = 0
+                elif street_hi and y != 0 and y == rt[j, soff[TT_STREET_NUMBER_ZIP]]:
                     lev[p, C_ADDRESS] = 3
                 else:
                     same = 2.0 * ti >= th[TH_STREET_SAME] * float(ta + tb)
@@ -770,7 +777,7 @@ def compare_np(
         lev[:, c] = np.where((u == 0) | (v == 0), MISSING, (u == v).astype(np.int8))
     u, v = a_t[:, soff[TT_SUFFIX]], b_t[:, soff[TT_SUFFIX]]
     lev[:, C_SUFFIX] = np.select(
-        [(u == 0) & (v == 0), (u == 0) | (v == 0), u == v], [MISSING, 1, 2], 0
+        [(u == 0) & (v == 0), u == 0, v == 0, u == v], [MISSING, 1, 0, 2], 0
     )
 
     # address
@@ -783,16 +790,18 @@ def compare_np(
     street_hi = 2.0 * ti >= th[TH_STREET] * (ta + tb).astype(np.float64)
     place_hi = ((pa + pb) > 0) & (2.0 * pi >= th[TH_PLACE] * (pa + pb).astype(np.float64))
     street_same = 2.0 * ti >= th[TH_STREET_SAME] * (ta + tb).astype(np.float64)
+    other_unit = (ua != 0) & (ub != 0) & (ua != ub)
     lev[:, C_ADDRESS] = np.select(
         [
             (ta == 0) | (tb == 0),
             sz & (ua == ub),
             sz & ((ua == 0) | (ub == 0)),
             sz,
+            other_unit,
             street_hi & (nz_a != 0) & (nz_a == nz_b),
             street_same & place_hi,
         ],
-        [MISSING, 5, 4, 1, 3, 2],
+        [MISSING, 5, 4, 1, 0, 3, 2],
         0,
     )
     return lev, tf

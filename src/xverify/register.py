@@ -181,13 +181,15 @@ def encode_register(
     progress: Progress | None = None,
 ) -> EncodedRegister:
     """Encode the register with the custodian's key and schema, reusing a valid cache."""
-    from .encoding.encoder import encode_frame
+    from .encoding.encoder import ENCODER_REVISION, encode_frame
 
     folder = Path(folder)
     digest = register_digest(folder)
     tins = load_tins(folder)
     cache = Path(cache_dir) if cache_dir is not None else folder / ".xverify-cache"
-    tag = hashlib.sha256(schema.to_json().encode() + secret.fingerprint().encode()).hexdigest()[:16]
+    # the library version is part of the tag: a new encoder never reuses an older cache
+    tag_source = f"{schema.to_json()}|{secret.fingerprint()}|{__version__}|{ENCODER_REVISION}"
+    tag = hashlib.sha256(tag_source.encode()).hexdigest()[:16]
     path = cache / f"register-{tag}.parquet"
     manifest_path = path.with_suffix(".json")
     tin_array = np.asarray(tins.to_pylist(), dtype=object)

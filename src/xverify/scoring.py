@@ -688,9 +688,10 @@ DEFAULT_M: dict[Comparison, tuple[float, ...]] = {
 
 #: m fixed by domain knowledge, never trained: EM cannot learn that JR vs SR means two people,
 #: because Jr. and Sr. agree on everything else (same name, same home) and look like a match.
-#: A suffix on one side only is weak evidence against (data entry drops suffixes, but a JR
-#: request against a record without one may be about the son of the registered father).
-FIXED_M: dict[Comparison, tuple[float, ...]] = {Comparison.SUFFIX: (0.0002, 0.1, 0.8998)}
+#: A differing suffix — including a JR on the request against a record without one, who may be
+#: the registered father's son — is near-decisive evidence of another person (m = 1e-6); a
+#: suffix only on the register record is weak evidence against (requests often drop it).
+FIXED_M: dict[Comparison, tuple[float, ...]] = {Comparison.SUFFIX: (1e-6, 0.1, 0.899999)}
 
 
 def _unobserved_m(c: Comparison, u: np.ndarray) -> np.ndarray:

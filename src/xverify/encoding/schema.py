@@ -58,7 +58,7 @@ class TokenType(StrEnum):
     SUFFIX = "suffix"  # JR, SR, II, III...
     STREET_NUMBER_ZIP = "street_number_zip"  # house number + ZIP5
     STREET_ZIP = "street_zip"  # full normalized street line + ZIP5 (no unit)
-    UNIT = "unit"  # unit number (designator-free) + ZIP5
+    UNIT = "unit"  # unit number, designator-free (compared only where the street agrees)
     ZIP5 = "zip5"
     BIRTH_DATE = "birth_date"
     TIN = "tin"

@@ -394,7 +394,14 @@ def generate_submissions(
                 if rng.random() < 0.15 and not name["suffix"]:
                     name["suffix"] = "JR"
                 else:
-                    name["first_name"] = _clean(fresh["first_name"])
+                    # another person in the home: never the registered person's own given name
+                    # (an unregistered namesake at the same address with no suffix cannot be
+                    # told apart by anyone, so it would measure the data, not the matcher)
+                    own = strip_accents(name["first_name"] or "").upper()
+                    k = 0
+                    while strip_accents(fresh_rows[(i + k) % count]["first_name"]).upper() == own:
+                        k += 1
+                    name["first_name"] = _clean(fresh_rows[(i + k) % count]["first_name"])
                     name["middle_name"] = _clean(fresh["middle_name"])
                     name["suffix"] = None
         clean_last = name["last_name"] or ""
