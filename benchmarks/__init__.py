@@ -1,0 +1,1 @@
+"""Benchmarks of xverify against its peers (Splink, recordlinkage, anonlink); see README.md."""
