@@ -13,10 +13,19 @@ ENVS = HERE / "envs"
 #: pinned requirements per peer (the versions measured; see results JSON for the full freeze)
 PINS: dict[str, list[str]] = {
     "splink": ["splink==5.0.0", "duckdb==2.0.1", "pandas==3.1.1", "pyarrow==26.0.1"],
-    "recordlinkage": ["recordlinkage==0.16", "pandas==2.3.3", "jellyfish==1.3.0",
-                      "pyarrow==26.0.1"],  # fmt: skip
-    "anonlink": ["anonlink==0.15.3", "clkhash==0.18.3", "setuptools<81", "pandas==3.1.1",
-                 "pyarrow==26.0.1"],  # fmt: skip
+    "recordlinkage": [
+        "recordlinkage==0.16",
+        "pandas==2.3.3",
+        "jellyfish==1.3.0",
+        "pyarrow==26.0.1",
+    ],
+    "anonlink": [
+        "anonlink==0.15.3",
+        "clkhash==0.18.3",
+        "setuptools<81",
+        "pandas==3.1.1",
+        "pyarrow==26.0.1",
+    ],
 }
 
 

@@ -64,26 +64,43 @@ def machine() -> dict[str, Any]:
     }
 
 
+def _hwm_mb(pid: int) -> float:
+    """VmHWM of a live process in MB (0 when gone)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
 def run_child(cmd: list[str], log: Path, timeout: float) -> dict[str, Any]:
-    """Run ``cmd``; wall seconds, peak RSS (MB) of the child, exit status, timeout flag."""
+    """Run ``cmd``; wall seconds, peak RSS (MB, polled VmHWM), exit status, timeout flag.
+
+    ``ru_maxrss`` of a child is useless here: Linux carries the parent's high-water mark over
+    ``exec``. The adapters also report their own VmHWM at exit; the larger value is kept.
+    """
     start = time.perf_counter()
+    peak = 0.0
     with open(log, "w") as fh:
         proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True)
         timed_out = False
         while True:
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            pid, status, _ = os.wait4(proc.pid, os.WNOHANG)
             if pid:
                 break
+            peak = max(peak, _hwm_mb(proc.pid))
             if time.perf_counter() - start > timeout:
                 os.killpg(proc.pid, signal.SIGKILL)
                 timed_out = True
-                pid, status, usage = os.wait4(proc.pid, 0)
+                pid, status, _ = os.wait4(proc.pid, 0)
                 break
             time.sleep(0.05)
         proc.returncode = os.waitstatus_to_exitcode(status)
     return {
         "wall": time.perf_counter() - start,
-        "peak_rss_mb": usage.ru_maxrss / 1024,
+        "peak_rss_mb": peak,
         "returncode": proc.returncode,
         "timed_out": timed_out,
     }
@@ -105,6 +122,7 @@ def run_system(system: str, inp: data.Inputs, out: Path, timeout: float) -> dict
     if res["ok"]:
         info = json.loads((out / "timings.json").read_text())
         res.update(info)
+        res["peak_rss_mb"] = max(res["peak_rss_mb"], info.get("peak_rss_mb_self", 0.0))
         res["total"] = sum(info["stages"].values())
     else:
         tail = (out / "log.txt").read_text(errors="replace").strip().splitlines()[-5:]
@@ -134,7 +152,7 @@ def summarize(runs: list[dict[str, Any]], inp: data.Inputs, out: Path) -> dict[s
         "threshold_label": ok[-1]["threshold_label"],
         "packages": ok[-1]["packages"],
     }
-    score_stage = stages.get("score", stages.get("block+score", 0.0))
+    score_stage = sum(stages.get(k, 0.0) for k in ("block", "compare", "score", "block+score"))
     if s["candidate_pairs"] > 0 and score_stage > 0:
         s["pairs_per_s"] = s["candidate_pairs"] / score_stage
     decisions = pd.read_parquet(out / "decisions.parquet")
@@ -172,7 +190,7 @@ def run(args: argparse.Namespace) -> Path:
                 entry["systems"][s] = {"ok": False, "error": "not run (peers up to 1m only)"}
         runs: dict[str, list[dict[str, Any]]] = {s: [] for s in active}
         for rep in range(args.repeats):
-            order = active[rep % len(active):] + active[: rep % len(active)]
+            order = active[rep % len(active) :] + active[: rep % len(active)]
             for s in order:
                 if runs[s] and not runs[s][-1]["ok"]:
                     continue  # a failure or timeout is not retried

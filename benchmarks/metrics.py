@@ -50,8 +50,11 @@ def matched(
     last_of_tie = np.r_[score[1:] != score[:-1], True]  # cut only between distinct scores
     ok = np.flatnonzero(last_of_tie & (wrong_c <= target * n + 1e-12))
     n_verifiable = max(int(truth["verifiable"].sum()), 1)
-    if ok.size == 0:
-        return {"threshold": None, "linked": 0, "wrong": 0, "overmatch": 0.0, "recall": 0.0}
+    if ok.size == 0:  # the target is out of reach: report the lowest overmatch any cut gives
+        cuts = np.flatnonzero(last_of_tie)
+        lowest = float(np.min(wrong_c[cuts] / n[cuts]))
+        return {"threshold": None, "linked": 0, "wrong": 0, "overmatch": None, "recall": 0.0,
+                "unreachable": True, "lowest_overmatch": lowest}  # fmt: skip
     k = int(ok[np.argmax(good_c[ok])])
     return {
         "threshold": float(score[k]),

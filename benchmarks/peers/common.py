@@ -88,8 +88,12 @@ def span_masks(subs: pd.DataFrame, first_year: int) -> np.ndarray:
 
 
 def best_per_request(
-    subs: pd.DataFrame, reg: pd.DataFrame, sub_idx: np.ndarray, reg_idx: np.ndarray,
-    score: np.ndarray, threshold: float,
+    subs: pd.DataFrame,
+    reg: pd.DataFrame,
+    sub_idx: np.ndarray,
+    reg_idx: np.ndarray,
+    score: np.ndarray,
+    threshold: float,
 ) -> pd.DataFrame:
     """Keep pairs whose address is on file in the period; the best person per request.
 
@@ -112,6 +116,14 @@ def best_per_request(
     return out
 
 
+def peak_rss_mb() -> float:
+    """This process's high-water RSS (VmHWM, reset at exec, unlike the inherited ru_maxrss)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
 def versions(*names: str) -> dict[str, str]:
     out = {}
     for n in names:
@@ -123,8 +135,15 @@ def versions(*names: str) -> dict[str, str]:
 
 
 def write(
-    out: Path, decisions: pd.DataFrame, timer: Timer, *, candidate_pairs: int,
-    threshold: float, threshold_label: str, packages: dict[str, str], **extra: object,
+    out: Path,
+    decisions: pd.DataFrame,
+    timer: Timer,
+    *,
+    candidate_pairs: int,
+    threshold: float,
+    threshold_label: str,
+    packages: dict[str, str],
+    **extra: object,
 ) -> None:
     out.mkdir(parents=True, exist_ok=True)
     decisions = decisions.copy()
@@ -136,6 +155,7 @@ def write(
         "threshold": threshold,
         "threshold_label": threshold_label,
         "packages": packages,
+        "peak_rss_mb_self": peak_rss_mb(),
         **extra,
     }
     (out / "timings.json").write_text(json.dumps(info, indent=1))

@@ -14,8 +14,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import common  # noqa: E402
-import numpy as np  # noqa: E402
+import common
+import numpy as np
 
 THRESHOLD = 0.9
 COLUMNS = ["uid", "first_name", "middle_initial", "last_name", "street", "city", "zip",
@@ -83,16 +83,24 @@ def main() -> None:
 
     try:
         counts = count_comparisons_from_blocking_rules(
-            [left, right], blocking_rules=rules, link_type="link_only",
-            unique_id_column_name="uid", record_sample_proportion=1.0,
+            [left, right],
+            blocking_rules=rules,
+            link_type="link_only",
+            unique_id_column_name="uid",
+            record_sample_proportion=1.0,
         )
         pairs = int(counts[-1]["cumulative_comparison_count"])
     except Exception as exc:  # counting is informative only
         print(f"comparison count failed: {exc!r}", file=sys.stderr)
         pairs = -1
     common.write(
-        args.out, decisions, timer, candidate_pairs=pairs, threshold=THRESHOLD,
-        threshold_label="match probability 0.9", predicted_pairs=len(df),
+        args.out,
+        decisions,
+        timer,
+        candidate_pairs=pairs,
+        threshold=THRESHOLD,
+        threshold_label="match probability 0.9",
+        predicted_pairs=len(df),
         packages=common.versions("splink", "duckdb", "pandas", "numpy"),
     )
 

@@ -14,6 +14,14 @@ from importlib import metadata
 from pathlib import Path
 
 
+def _peak_rss_mb() -> float:
+    """High-water RSS of this process (VmHWM; ru_maxrss would include the parent's at exec)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--register", type=Path, required=True)
@@ -47,9 +55,11 @@ def main() -> None:
         "candidate_pairs": int(result.summary.candidate_pairs),
         "threshold": float(verifier.config.threshold),
         "threshold_label": "VERIFIED (default MatchConfig)",
-        "packages": {n: metadata.version(n) for n in ("xverify", "numpy", "numba", "pandas",
-                                                      "pyarrow")},  # fmt: skip
+        "packages": {
+            n: metadata.version(n) for n in ("xverify", "numpy", "numba", "pandas", "pyarrow")
+        },
         "outcomes": result.summary.outcomes,
+        "peak_rss_mb_self": _peak_rss_mb(),
     }
     (args.out / "timings.json").write_text(json.dumps(info, indent=1))
 
