@@ -115,3 +115,14 @@ def test_decisions_do_not_depend_on_pair_order(seed: int) -> None:
     a = run(pairs, n=4)
     b = run([pairs[i] for i in rng.permutation(len(pairs))], n=4)
     assert a.equals(b)
+
+
+def test_a_vetoed_pair_is_never_verified_however_high_its_weight() -> None:
+    """JR asked, a Sr. (or no suffix) on file: a rare name must not outweigh the suffix."""
+    req = Requests(np.array(["R0"], dtype=object), np.array([True]), np.array([""], dtype=object),
+                   np.array([ALL_YEARS], dtype=np.uint32))  # fmt: skip
+    cand = Candidates(np.array([0]), np.array([0]), np.array([1], np.uint32), np.array([40.0]),
+                      np.array([30.0]), np.array([True]), np.zeros((1, 1), np.int8),
+                      vetoed=np.array([True]))  # fmt: skip
+    d = decide(req, cand, TINS, ["x"], MatchConfig(), FIRST)
+    assert d.iloc[0].outcome == Outcome.NAME_ONLY and not d.iloc[0].address_agrees

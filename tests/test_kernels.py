@@ -163,8 +163,14 @@ def test_score_twins(seed: int, n: int, tf_on: bool) -> None:
     on = np.zeros((2, 7), np.bool_)
     on[:, 5:] = tf_on
     log2u = -rng.random((2, 7)) * 10
-    inter = np.array([[K.C_SURNAME, 4, K.C_ADDRESS, 4, 2, K.TF_SURNAME]], np.int64)
-    inter_bits = np.array([[-3.25, 9.5]])
+    inter = np.array(
+        [
+            [K.C_SURNAME, 4, K.C_ADDRESS, 4, 2, K.TF_SURNAME, -1, 0],
+            [K.C_SURNAME, 4, K.C_ADDRESS, 4, 2, -1, K.C_GIVEN, 2],  # skipped if given >= 2
+        ],
+        np.int64,
+    )
+    inter_bits = np.array([[-3.25, 9.5], [-5.0, 0.0]])
     args = (levels, tf, table, part, comp, on, log2u, inter, inter_bits, -17.5)
     a, b, c = K.score_nb(*args), K.score_np(*args), K.score_par_nb(*args)
     for x, y, z in zip(a, b, c, strict=True):

@@ -172,7 +172,7 @@ class CompareConfig:
     """Dice thresholds of the levels (see the module table)."""
 
     given_hi: float = 0.9
-    given_lo: float = 0.5
+    given_lo: float = 0.7
     surname_hi: float = 0.9
     surname_lo: float = 0.7
     street_hi: float = 0.8

@@ -4,7 +4,10 @@ Candidate pairs are (request, register row) where a register row is one person a
 with the tax years it is on file for. Per request and candidate *person*:
 
 * ``full`` — best match weight over that person's rows whose address agrees **and** is on file
-  for a tax year inside the requested period;
+  for a tax year inside the requested period, and that carry no *veto* (evidence that names
+  another person outright, such as JR asked and SR or no suffix on file: a Jr. and a Sr. with
+  a rare name and one address must never be disclosed for one another, however high the
+  weight);
 * ``any`` — best match weight over all that person's rows (any address, any year);
 * ``name`` — the name part of the weight.
 
@@ -65,6 +68,7 @@ class Candidates:
     name_weight: np.ndarray  # float64 name part
     address_agrees: np.ndarray  # bool: the address comparison is an agreement level
     levels: np.ndarray  # int8 (pairs, comparisons)
+    vetoed: np.ndarray | None = None  # bool: evidence that names another person (JR vs SR)
 
     def __len__(self) -> int:
         return len(self.request)
@@ -82,6 +86,8 @@ def decide(
     n = len(requests.request_id)
     c = candidates
     in_span = c.address_agrees & ((c.years & requests.span_mask[c.request]) != 0)
+    if c.vetoed is not None:
+        in_span &= ~c.vetoed
     # -- per (request, person): best full / any weights and the pair that gave them
     order = np.lexsort((-c.weight, c.person, c.request))
     req, per = c.request[order], c.person[order]

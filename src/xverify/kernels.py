@@ -847,7 +847,11 @@ def _score_one(
             elif part[c] == 2:
                 addr += adj
     for k in range(inter.shape[0]):
-        if levels[p, inter[k, 0]] >= inter[k, 1] and levels[p, inter[k, 2]] >= inter[k, 3]:
+        if (
+            levels[p, inter[k, 0]] >= inter[k, 1]
+            and levels[p, inter[k, 2]] >= inter[k, 3]
+            and (inter[k, 6] < 0 or levels[p, inter[k, 6]] < inter[k, 7])
+        ):
             x = inter_bits[k, 0]
             q = inter[k, 5]
             if q >= 0 and not np.isnan(tf[p, q]):
@@ -881,8 +885,9 @@ def score_nb(
     weight 0); ``part[c]`` 1 = name, 2 = address, 0 = other. TF term ``k`` applies to comparison
     ``tf_comp[k]`` at levels where ``tf_levels[k, level + 1]``: it adds
     ``tf_log2u[k, level + 1] - tf[p, k]`` (log2 of u-level over the token frequency).
-    Interaction ``k`` (``inter[k] = (c_a, a_min, c_b, b_min, part, tf_col)``) adds, when
-    ``levels[c_a] >= a_min`` and ``levels[c_b] >= b_min``, ``min(0, inter_bits[k, 1] +
+    Interaction ``k`` (``inter[k] = (c_a, a_min, c_b, b_min, part, tf_col, c_c, c_max)``) adds,
+    when ``levels[c_a] >= a_min`` and ``levels[c_b] >= b_min`` (and, if ``c_c >= 0``,
+    ``levels[c_c] < c_max``), ``min(0, inter_bits[k, 1] +
     tf[p, tf_col])`` if that TF term exists, else ``inter_bits[k, 0]``: a correction for two
     comparisons that are not independent among non-matches.
     """
@@ -961,6 +966,8 @@ def score_np(
             aw = np.where(on, aw + adj, aw)
     for k in range(inter.shape[0]):
         on = (levels[:, inter[k, 0]] >= inter[k, 1]) & (levels[:, inter[k, 2]] >= inter[k, 3])
+        if inter[k, 6] >= 0:
+            on &= levels[:, inter[k, 6]] < inter[k, 7]
         x = np.full(n, inter_bits[k, 0])
         q = int(inter[k, 5])
         if q >= 0:

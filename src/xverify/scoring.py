@@ -192,9 +192,14 @@ class Interaction:
     bits: float
     tf_base: float | None = None  # with the TF term of comparison ``a``
     part: Part = Part.ADDRESS
+    unless: Comparison | None = None  # skipped when this comparison ...
+    unless_min: int = 0  # ... reaches this level
 
     def label(self) -> str:
-        return f"{self.a.name.lower()}>={self.a_min} & {self.b.name.lower()}>={self.b_min}"
+        text = f"{self.a.name.lower()}>={self.a_min} & {self.b.name.lower()}>={self.b_min}"
+        if self.unless is not None:
+            text += f" & {self.unless.name.lower()}<{self.unless_min}"
+        return text
 
 
 @dataclass(frozen=True)
@@ -248,7 +253,8 @@ class MatchModel:
         return comp, on, log2u
 
     def interaction_tables(self) -> tuple[np.ndarray, np.ndarray]:
-        """``(k, 6)`` int64 (a, a_min, b, b_min, part, tf column or -1) and ``(k, 2)`` float64
+        """``(k, 8)`` int64 (a, a_min, b, b_min, part, tf column or -1, unless or -1, unless_min)
+        and ``(k, 2)`` float64
         (bits, tf_base) of the interactions (see :func:`xverify.kernels.score_nb`)."""
         tf_col = {c: k for k, c in enumerate(TF_COMPARISONS)}
         spec = np.array(
@@ -260,11 +266,13 @@ class MatchModel:
                     x.b_min,
                     int(x.part),
                     tf_col.get(x.a, -1) if x.tf_base is not None and self.tf_adjust else -1,
+                    -1 if x.unless is None else int(x.unless),
+                    x.unless_min,
                 ]
                 for x in self.interactions
             ],
             np.int64,
-        ).reshape(-1, 6)
+        ).reshape(-1, 8)
         bits = np.array(
             [[x.bits, x.tf_base if x.tf_base is not None else 0.0] for x in self.interactions],
             np.float64,
@@ -340,6 +348,8 @@ class MatchModel:
                     "bits": x.bits,
                     "tf_base": x.tf_base,
                     "part": x.part.name.lower(),
+                    "unless": None if x.unless is None else x.unless.name.lower(),
+                    "unless_min": x.unless_min,
                 }
                 for x in self.interactions
             ],
@@ -384,6 +394,8 @@ class MatchModel:
                         float(x["bits"]),
                         None if x["tf_base"] is None else float(x["tf_base"]),
                         Part[x["part"].upper()],
+                        None if x.get("unless") is None else Comparison[x["unless"].upper()],
+                        int(x.get("unless_min", 0)),
                     )
                     for x in d.get("interactions", [])
                 ),
@@ -784,6 +796,12 @@ def fit_model(
     )
 
 
+#: A given name that agrees exactly tells a person from the relatives at the same address:
+#: registered relatives compete as candidates in the decision, so the surname x address
+#: correction is only needed when the given name leaves a relative as a plausible explanation.
+_GIVEN_DISTINGUISHES = 1
+
+
 def _household(
     pats: np.ndarray, non_match: np.ndarray, u_rand: list[np.ndarray], data: TrainingData
 ) -> Interaction:
@@ -806,7 +824,14 @@ def _household(
     h = max(both / max(data.submissions, 1), 1.0 / max(data.submissions, 1))
     tf_base = math.log2(u_addr) + math.log2(max(data.register_rows, 1)) - math.log2(h)
     return Interaction(
-        Comparison.SURNAME, _SURNAME_EXACT, Comparison.ADDRESS, _ADDR_MIN, bits, tf_base
+        Comparison.SURNAME,
+        _SURNAME_EXACT,
+        Comparison.ADDRESS,
+        _ADDR_MIN,
+        bits,
+        tf_base,
+        unless=Comparison.GIVEN,
+        unless_min=_GIVEN_DISTINGUISHES,
     )
 
 

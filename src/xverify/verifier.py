@@ -22,7 +22,7 @@ import pyarrow.parquet as pq
 
 from ._io import atomic_path
 from .auditlog import AuditLog, EntryKind
-from .compare import COMPARISONS, address_agrees
+from .compare import COMPARISONS, Comparison, address_agrees
 from .config import MatchConfig
 from .decide import Candidates, Requests, decide
 from .disclosure import Response
@@ -36,6 +36,7 @@ from .requests import ReasonCode
 from .scoring import MatchModel, ScoredPairs, score_candidates, train_model
 
 Progress = Callable[[str, int, int], None]
+SUFFIX_DIFFERS = 0  # level of the suffix comparison: JR vs SR, or JR asked and none on file
 
 
 @dataclass(frozen=True)
@@ -226,6 +227,7 @@ class Verifier:
             name_weight=scored.name_weight,
             address_agrees=address_agrees(scored.levels),
             levels=scored.levels,
+            vetoed=scored.levels[:, int(Comparison.SUFFIX)] == SUFFIX_DIFFERS,
         )
 
     def _respond(self, table: pa.Table, decisions: pd.DataFrame) -> Response:

@@ -69,7 +69,7 @@ DEFAULT_SLOTS: MappingProxyType[TokenType, int] = MappingProxyType(
         TokenType.SURNAME: 4,
         TokenType.SURNAME_PHONETIC: 4,
         TokenType.GIVEN: 3,
-        TokenType.GIVEN_CANONICAL: 2,
+        TokenType.GIVEN_CANONICAL: 6,
         TokenType.GIVEN_PHONETIC: 1,
         TokenType.MIDDLE_INITIAL: 1,
         TokenType.SUFFIX: 1,
