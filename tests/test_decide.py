@@ -66,10 +66,21 @@ def test_address_outside_the_period_gives_name_only() -> None:
     assert d.iloc[0].outcome == Outcome.VERIFIED
     from xverify import decide as mod
 
-    r = Requests(np.array(["R0"], dtype=object), np.array([True]), np.array([""], dtype=object),
-                 np.array([req_span], dtype=np.uint32))  # fmt: skip
-    c = Candidates(np.array([0]), np.array([0]), np.array([0b000011], dtype=np.uint32),
-                   np.array([25.0]), np.array([15.0]), np.array([True]), np.zeros((1, 1), np.int8))  # fmt: skip
+    r = Requests(
+        np.array(["R0"], dtype=object),
+        np.array([True]),
+        np.array([""], dtype=object),
+        np.array([req_span], dtype=np.uint32),
+    )
+    c = Candidates(
+        np.array([0]),
+        np.array([0]),
+        np.array([0b000011], dtype=np.uint32),
+        np.array([25.0]),
+        np.array([15.0]),
+        np.array([True]),
+        np.zeros((1, 1), np.int8),
+    )
     out = mod.decide(r, c, TINS, ["x"], MatchConfig(), FIRST)
     assert out.iloc[0].outcome == Outcome.NAME_ONLY and not out.iloc[0].address_agrees
 
@@ -91,11 +102,21 @@ def test_request_without_candidates_is_no_match() -> None:
 
 
 def test_rejected_requests_stay_rejected_and_carry_no_evidence() -> None:
-    req = Requests(np.array(["A", "B"], dtype=object), np.array([False, True]),
-                   np.array(["ZIP_ONLY", ""], dtype=object), np.array([ALL_YEARS] * 2, np.uint32))  # fmt: skip
-    cand = Candidates(np.array([0, 1]), np.array([0, 1]), np.array([1, 1], np.uint32),
-                      np.array([30.0, 30.0]), np.array([15.0, 15.0]), np.array([True, True]),
-                      np.zeros((2, 1), np.int8))  # fmt: skip
+    req = Requests(
+        np.array(["A", "B"], dtype=object),
+        np.array([False, True]),
+        np.array(["ZIP_ONLY", ""], dtype=object),
+        np.array([ALL_YEARS] * 2, np.uint32),
+    )
+    cand = Candidates(
+        np.array([0, 1]),
+        np.array([0, 1]),
+        np.array([1, 1], np.uint32),
+        np.array([30.0, 30.0]),
+        np.array([15.0, 15.0]),
+        np.array([True, True]),
+        np.zeros((2, 1), np.int8),
+    )
     d = decide(req, cand, TINS, ["x"], MatchConfig(), FIRST)
     assert list(d.outcome) == [Outcome.REJECTED, Outcome.VERIFIED]
     assert d.iloc[0].reason == "ZIP_ONLY" and pd.isna(d.iloc[0].tin)
@@ -108,10 +129,13 @@ def test_decisions_do_not_depend_on_pair_order(seed: int) -> None:
     pairs = [
         (int(r), int(p), int(rng.integers(1, 64)), float(w), float(w) / 2, bool(a))
         for r, p, w, a in zip(
-            rng.integers(0, 4, 30), rng.integers(0, 3, 30), rng.normal(10, 8, 30),
-            rng.random(30) < 0.6, strict=True,
+            rng.integers(0, 4, 30),
+            rng.integers(0, 3, 30),
+            rng.normal(10, 8, 30),
+            rng.random(30) < 0.6,
+            strict=True,
         )
-    ]  # fmt: skip
+    ]
     a = run(pairs, n=4)
     b = run([pairs[i] for i in rng.permutation(len(pairs))], n=4)
     assert a.equals(b)
@@ -119,10 +143,21 @@ def test_decisions_do_not_depend_on_pair_order(seed: int) -> None:
 
 def test_a_vetoed_pair_is_never_verified_however_high_its_weight() -> None:
     """JR asked, a Sr. (or no suffix) on file: a rare name must not outweigh the suffix."""
-    req = Requests(np.array(["R0"], dtype=object), np.array([True]), np.array([""], dtype=object),
-                   np.array([ALL_YEARS], dtype=np.uint32))  # fmt: skip
-    cand = Candidates(np.array([0]), np.array([0]), np.array([1], np.uint32), np.array([40.0]),
-                      np.array([30.0]), np.array([True]), np.zeros((1, 1), np.int8),
-                      vetoed=np.array([True]))  # fmt: skip
+    req = Requests(
+        np.array(["R0"], dtype=object),
+        np.array([True]),
+        np.array([""], dtype=object),
+        np.array([ALL_YEARS], dtype=np.uint32),
+    )
+    cand = Candidates(
+        np.array([0]),
+        np.array([0]),
+        np.array([1], np.uint32),
+        np.array([40.0]),
+        np.array([30.0]),
+        np.array([True]),
+        np.zeros((1, 1), np.int8),
+        vetoed=np.array([True]),
+    )
     d = decide(req, cand, TINS, ["x"], MatchConfig(), FIRST)
     assert d.iloc[0].outcome == Outcome.NAME_ONLY and not d.iloc[0].address_agrees
