@@ -74,6 +74,7 @@ _FIELD_BIT = {f: np.uint16(1 << i) for i, f in enumerate(BloomField)}
 #: Bumped whenever the same schema would encode a value differently (caches key on it).
 ENCODER_REVISION = 3
 
+
 def _column(table: pa.Table, name: str) -> tuple[np.ndarray, list[Any]]:
     """Dictionary codes (``-1`` = null) and the distinct values of one column."""
     if name not in table.column_names:
