@@ -61,6 +61,20 @@ def machine() -> dict[str, Any]:
         "python": platform.python_version(),
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "load_avg_start": os.getloadavg()[0],
+        **_git(),
+    }
+
+
+def _git() -> dict[str, Any]:
+    """Commit of the working tree and whether xverify's sources differ from it."""
+
+    def git(*a: str) -> str:
+        res = subprocess.run(["git", *a], cwd=HERE.parent, capture_output=True, text=True)
+        return res.stdout.strip()
+
+    return {
+        "commit": git("rev-parse", "HEAD"),
+        "src_dirty": bool(git("status", "--porcelain", "src")),
     }
 
 

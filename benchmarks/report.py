@@ -47,7 +47,7 @@ def table(result: dict[str, Any]) -> list[str]:
             elif mt.get("unreachable"):
                 at = f"unreachable (lowest overmatch {_pct(mt['lowest_overmatch'])})"
             else:
-                at = f"{mt['recall']:.3f} (score ≥ {mt['threshold']:.4g})"
+                at = f"{mt['recall']:.3f} (score ≥ {mt['threshold']:.10g})"
             pairs = s["candidate_pairs"]
             rate = s.get("pairs_per_s")
             lines.append(

@@ -60,13 +60,11 @@ def load(register: Path, submissions: Path) -> tuple[pd.DataFrame, pd.DataFrame,
     for frame in (reg, subs):
         for col in TEXT:
             frame[col] = clean(frame[col])
-        frame["zip"] = frame["zip"].map(lambda z: z[:5] if isinstance(z, str) else None)
-        frame["middle_initial"] = frame["middle_name"].map(
-            lambda m: m[0] if isinstance(m, str) else None
-        )
-        frame["birth_date"] = frame["birth_date"].map(
-            lambda d: str(d)[:10] if isinstance(d, str) and d else None
-        )
+        for col, src, stop in (("zip", "zip", 5), ("middle_initial", "middle_name", 1)):
+            v = frame[src].str[:stop]
+            frame[col] = v.astype(object).where(v.notna(), None)
+        bd = frame["birth_date"].astype("string").str[:10]
+        frame["birth_date"] = bd.astype(object).where(bd.notna() & (bd != ""), None)
     reg["birth_date"] = pd.to_datetime(reg["birth_date"], errors="coerce").dt.strftime("%Y-%m-%d")
     reg["birth_date"] = reg["birth_date"].astype(object).where(reg["birth_date"].notna(), None)
     subs["span"] = span_masks(subs, first_year)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import time
 from importlib import metadata
 from pathlib import Path
@@ -30,6 +31,8 @@ def main() -> None:
     ap.add_argument("--out", type=Path, required=True)
     args = ap.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(args.out / "cache", ignore_errors=True)  # every run encodes the register
+    (args.out / "audit.jsonl").unlink(missing_ok=True)
     from xverify import LinkageSecret, Verifier
     from xverify.requests import encode_submissions_file
 
