@@ -190,3 +190,13 @@ def test_end_to_end_true_pair_outranks(encoded: tuple) -> None:
     assert w[1].argmax() == 2 and w[1, 2] > w[1, 3]  # Maria beats her twin Mario
     assert w[2].argmax() == 4
     assert w[3].argmax() == 5
+
+
+def test_a_request_naming_only_the_building_does_not_confirm_an_apartment() -> None:
+    """No unit asked, a unit on file: the same building, not confirmed as the same home."""
+    full = 0xFFFF
+    sub = _addr([1, 2], [0, 0], [10, 10], [full, full])
+    reg = _addr([1], [7], [10], [full])
+    lev = _levels(sub, reg)[:, C.ADDRESS]
+    assert lev.tolist() == [1, 0]  # exact street line; street typo with the same number + ZIP
+    assert not address_agrees(_levels(sub, reg)).any()

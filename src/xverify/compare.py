@@ -27,13 +27,15 @@ suffix         2      suffix agrees
 birth_date     1 / 0 / -1
 tin            1 / 0 / -1
 address        5      street line + ZIP agree and unit agrees (or neither has one)
-               4      street line + ZIP agree, unit on one side only
+               4      street line + ZIP agree, a unit on the request that the record lacks
                3      house number + ZIP agree and street Dice >= ``street_hi`` (0.8)
                2      street Dice >= ``street_same`` (0.95: the same street line, not a neighbour
                       on the same street) and place (city, ZIP) Dice >= ``place_hi`` (ZIP typo)
-               1      street line + ZIP agree but units differ (neighbour in the same building)
-               0      else, and whenever both sides have a unit and they differ while the
-                      street is only fuzzily equal;  -1 street missing on a side
+               1      street line + ZIP agree but the record's unit differs or the request gives
+                      none: the same building, not confirmed as the same home (a namesake in
+                      another apartment is the classic wrong disclosure)
+               0      else, and whenever the record has a unit the request does not match while
+                      the street is only fuzzily equal;  -1 street missing on a side
 =============  =====  ==========================================================================
 
 The address is compared **as one unit**: street, unit, city and ZIP are not independent evidence.
@@ -123,10 +125,10 @@ LEVEL_LABELS: Mapping[Comparison, tuple[str, ...]] = {
     Comparison.TIN: ("differs", "agrees"),
     Comparison.ADDRESS: (
         "differs",
-        "same street, other unit",
+        "same building, unit unconfirmed",
         "street~ + place~",
         "number+zip, street~",
-        "street+zip, unit one side",
+        "street+zip, unit only asked",
         "street+zip+unit",
     ),
 }

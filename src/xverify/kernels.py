@@ -566,18 +566,18 @@ def _compare_range(
                 ub = rt[j, soff[TT_UNIT]]
                 if ua == ub:
                     lev[p, C_ADDRESS] = 5
-                elif ua == 0 or ub == 0:
+                elif ub == 0:
                     lev[p, C_ADDRESS] = 4
                 else:
-                    lev[p, C_ADDRESS] = 1
+                    lev[p, C_ADDRESS] = 1  # another unit, or the request names only the building
             else:
                 ti = _and_count(sw, i, rw, j, woff[BF_STREET], woff[BF_STREET + 1])
                 street_hi = 2.0 * ti >= th[TH_STREET] * float(ta + tb)
                 ua = st[i, soff[TT_UNIT]]
                 ub = rt[j, soff[TT_UNIT]]
                 y = st[i, soff[TT_STREET_NUMBER_ZIP]]
-                if ua != 0 and ub != 0 and ua != ub:
-                    # another apartment: never an agreement, whatever the street similarity
+                if ub != 0 and ua != ub:
+                    # another apartment, or only the building: never an agreement
                     lev[p, C_ADDRESS] = 0
                 elif street_hi and y != 0 and y == rt[j, soff[TT_STREET_NUMBER_ZIP]]:
                     lev[p, C_ADDRESS] = 3
@@ -790,12 +790,12 @@ def compare_np(
     street_hi = 2.0 * ti >= th[TH_STREET] * (ta + tb).astype(np.float64)
     place_hi = ((pa + pb) > 0) & (2.0 * pi >= th[TH_PLACE] * (pa + pb).astype(np.float64))
     street_same = 2.0 * ti >= th[TH_STREET_SAME] * (ta + tb).astype(np.float64)
-    other_unit = (ua != 0) & (ub != 0) & (ua != ub)
+    other_unit = (ub != 0) & (ua != ub)
     lev[:, C_ADDRESS] = np.select(
         [
             (ta == 0) | (tb == 0),
             sz & (ua == ub),
-            sz & ((ua == 0) | (ub == 0)),
+            sz & (ub == 0),
             sz,
             other_unit,
             street_hi & (nz_a != 0) & (nz_a == nz_b),

@@ -81,6 +81,7 @@ from .blocking import (
     rereadable,
 )
 from .compare import (
+    ADDRESS_AGREES_MIN_LEVEL,
     LEVEL_LABELS,
     PARTS,
     TF_COMPARISONS,
@@ -800,6 +801,8 @@ def fit_model(
 #: registered relatives compete as candidates in the decision, so the surname x address
 #: correction is only needed when the given name leaves a relative as a plausible explanation.
 _GIVEN_DISTINGUISHES = 1
+#: every address level that counts as agreement (a ZIP typo does not make a relative a stranger)
+_HOUSEHOLD_ADDR_MIN = ADDRESS_AGREES_MIN_LEVEL
 
 
 def _household(
@@ -815,8 +818,8 @@ def _household(
     """
     s = pats[:, int(Comparison.SURNAME)] >= _SURNAME_EXACT
     a = pats[:, int(Comparison.ADDRESS)]
-    u_addr = float(u_rand[int(Comparison.ADDRESS)][_ADDR_MIN:].sum())
-    both = float(non_match[s & (a >= _ADDR_MIN)].sum())
+    u_addr = float(u_rand[int(Comparison.ADDRESS)][_HOUSEHOLD_ADDR_MIN:].sum())
+    both = float(non_match[s & (a >= _HOUSEHOLD_ADDR_MIN)].sum())
     den = float(non_match[s & (a >= 0)].sum())
     bits = 0.0
     if den > 0 and both / den > u_addr > 0:
@@ -827,7 +830,7 @@ def _household(
         Comparison.SURNAME,
         _SURNAME_EXACT,
         Comparison.ADDRESS,
-        _ADDR_MIN,
+        _HOUSEHOLD_ADDR_MIN,
         bits,
         tf_base,
         unless=Comparison.GIVEN,
