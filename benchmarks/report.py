@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import math
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +59,7 @@ def table(result: dict[str, Any]) -> list[str]:
                 f"| {s['threshold_label']} | {a['linked']:,} | {_pct(a['overmatch'])} "
                 f"| {a['recall']:.3f} | {at} | {_stages(s)} |"
             )
+    lines += ["", *slopes(result)]
     k = result.get("kernels")
     if k and k.get("ok"):
         lines += ["", f"Pairwise Dice micro benchmark ({k['workload']}, {k['pairs']:,} pairs):",
@@ -66,6 +69,33 @@ def table(result: dict[str, Any]) -> list[str]:
     elif k:
         lines += ["", f"Kernel micro benchmark failed: {k.get('error', '')[-200:]}"]
     return lines
+
+
+def slopes(result: dict[str, Any]) -> list[str]:
+    """Log-log slope of total time against register size between consecutive sizes."""
+    rows = []
+    entries = sorted(result["sizes"].values(), key=lambda e: e["register"])
+    for name in ORDER:
+        pts = [(e["register"], e["requests"], e["systems"][name]["total"]) for e in entries
+               if e["systems"].get(name, {}).get("ok")]  # fmt: skip
+        cells = []
+        for (n0, q0, t0), (n1, q1, t1) in pairwise(pts):
+            cells.append(f"{label(n0)}→{label(n1)}: {math.log(t1 / t0) / math.log(n1 / n0):.2f}"
+                         + ("" if q0 == q1 else f" (requests x{q1 / q0:g})"))  # fmt: skip
+        if cells:
+            rows.append(f"| {name} | {'; '.join(cells)} |")
+    if not rows:
+        return []
+    return ["Cost growth: log-log slope of total time vs register size (1 = linear; the request "
+            "count grows with the register unless --requests is fixed):", "",
+            "| system | slope |", "|---|---|", *rows]  # fmt: skip
+
+
+def label(n: int) -> str:
+    for unit, div in (("m", 1_000_000), ("k", 1_000)):
+        if n >= div and n % div == 0:
+            return f"{n // div}{unit}"
+    return str(n)
 
 
 def plot(results: list[dict[str, Any]], path: Path) -> None:
