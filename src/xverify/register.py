@@ -56,6 +56,7 @@ class EncodedRegister:
     first_year: int
     last_year: int
     rows: int
+    digest: str  # SHA-256 of the plaintext taxpayers and addresses files it was encoded from
 
     def batches(self, batch_rows: int = 262_144) -> Iterator[pa.RecordBatch]:
         """Stream the encoded rows (``person``, ``years`` and the encoded columns)."""
@@ -202,7 +203,12 @@ def encode_register(
             if EncodingSchema.from_json(meta[META_SCHEMA]) != schema:
                 raise SchemaError(f"{path}: cached register has another encoding schema")
             return EncodedRegister(
-                path, tin_array, manifest["first_year"], manifest["last_year"], manifest["rows"]
+                path,
+                tin_array,
+                manifest["first_year"],
+                manifest["last_year"],
+                manifest["rows"],
+                digest,
             )
 
     rows, first, last = _distinct_addresses(folder, tins)
@@ -251,7 +257,7 @@ def encode_register(
     }
     with atomic_path(manifest_path) as tmp:
         tmp.write_text(json.dumps(manifest))
-    return EncodedRegister(path, tin_array, first, last, len(rows))
+    return EncodedRegister(path, tin_array, first, last, len(rows), digest)
 
 
 def identities(

@@ -139,7 +139,9 @@ class TrainConfig:
 class PipelineConfig:
     """Everything the blocking -> comparison -> scoring pipeline needs.
 
-    ``min_weight``: scored pairs below this weight are dropped (None keeps all).
+    ``min_weight``: scored pairs below this weight are dropped (None keeps all), unless their
+    name part reaches ``min_name_weight`` (a name match with another address is evidence for
+    NAME_ONLY and for the runner-up).
     """
 
     blocking: BlockingConfig = field(default_factory=BlockingConfig)
@@ -147,6 +149,7 @@ class PipelineConfig:
     train: TrainConfig = field(default_factory=TrainConfig)
     engine: Engine = Engine.NUMBA_PARALLEL
     min_weight: float | None = None
+    min_name_weight: float | None = None
 
 
 # ============================================================================ the model
@@ -484,6 +487,7 @@ def score_compared(
     model: MatchModel,
     engine: Engine = Engine.NUMBA,
     min_weight: float | None = None,
+    min_name_weight: float | None = None,
 ) -> ScoredPairs:
     """Weights and probabilities of compared pairs under ``model``."""
     part = np.array([int(PARTS[c]) for c in Comparison], np.int64)
@@ -506,6 +510,8 @@ def score_compared(
     levels = compared.levels
     if min_weight is not None:
         keep = w >= min_weight
+        if min_name_weight is not None:
+            keep |= nw >= min_name_weight
         pairs = CandidatePairs(pairs.sub_idx[keep], pairs.reg_idx[keep])
         levels, w, nw, aw = levels[keep], w[keep], nw[keep], aw[keep]
     return ScoredPairs(pairs.sub_idx, pairs.reg_idx, levels, w, nw, aw, probability(w))
@@ -913,7 +919,7 @@ def score_candidates(
         config = replace(config, blocking=replace(config.blocking, chunk_rows=batch_rows))
     stats = _auto_stats(register_batches, stats) if model.tf_adjust else stats
     parts = [
-        score_compared(ch.compared, model, config.engine, config.min_weight)
+        score_compared(ch.compared, model, config.engine, config.min_weight, config.min_name_weight)
         for ch in _stream(submissions, register_batches, config, model.compare, stats, None)
     ]
     return ScoredPairs.concat(parts)
@@ -941,5 +947,8 @@ def match(
         compare=config.compare,
         tf_adjust=stats is not None,
     )
-    scored = [score_compared(c, model, config.engine, config.min_weight) for c in kept]
+    scored = [
+        score_compared(c, model, config.engine, config.min_weight, config.min_name_weight)
+        for c in kept
+    ]
     return model, ScoredPairs.concat(scored)

@@ -22,6 +22,7 @@ import pyarrow.parquet as pq
 
 from ._io import atomic_path
 from .auditlog import AuditLog, EntryKind
+from .blocking import TokenStats
 from .compare import COMPARISONS, Comparison, address_agrees
 from .config import MatchConfig
 from .decide import Candidates, Requests, decide
@@ -31,11 +32,16 @@ from .encoding.keys import LinkageSecret
 from .encoding.schema import EncodingSchema
 from .errors import ConfigError
 from .outcomes import Outcome
-from .register import EncodedRegister, encode_register, identities, register_digest
+from .register import EncodedRegister, encode_register, identities
 from .requests import ReasonCode
-from .scoring import MatchModel, ScoredPairs, score_candidates, train_model
+from .scoring import MatchModel, PipelineConfig, ScoredPairs, score_candidates, train_model
 
 Progress = Callable[[str, int, int], None]
+#: EM needs patterns, not volume: the model is trained on at most this many requests
+TRAINING_REQUESTS = 20_000
+#: pairs below this weight (2^-16 odds) are dropped after scoring: even a thousand of them
+#: change a request's probability by less than 0.0001
+NEGLIGIBLE_BITS = -16.0
 SUFFIX_DIFFERS = 0  # level of the suffix comparison: JR vs SR, or JR asked and none on file
 
 
@@ -119,6 +125,7 @@ class Verifier:
         self._cache_dir = cache_dir
         self._progress = progress
         self._register: EncodedRegister | None = None
+        self._stats: TokenStats | None = None
         self.seconds: dict[str, float] = {}
 
     def __repr__(self) -> str:
@@ -138,6 +145,12 @@ class Verifier:
                     self.register_path, self._secret, self.schema, cache_dir=self._cache_dir
                 )
         return self._register
+
+    def _token_stats(self, register: EncodedRegister) -> TokenStats:
+        """Token frequencies of the encoded register, counted once per Verifier."""
+        if self._stats is None:
+            self._stats = TokenStats.from_batches(register.batches)
+        return self._stats
 
     def verify(self, encoded: Path | str) -> Result:
         """Decide every request of an encoded submissions file and log the disclosures."""
@@ -174,12 +187,22 @@ class Verifier:
         accepted = np.asarray(table.column("status").to_pylist(), dtype=object) == "ACCEPTED"
         subs = table.filter(pa.array(accepted))
         rng = np.random.default_rng(self.config.seed)
+        with self._timed("stats"):
+            stats = self._token_stats(register)
         with self._timed("train"):
-            model = self._model or train_model(subs, register.batches, self.schema, rng)
-        with self._timed("score"):
-            scored = score_candidates(
-                subs, register.batches, model, batch_rows=self.config.batch_rows
+            model = self._model or train_model(
+                _sample(subs, TRAINING_REQUESTS, rng),
+                register.batches,
+                self.schema,
+                rng,
+                stats=stats,
             )
+        with self._timed("score"):
+            # pairs this far below even chance cannot move any decision: drop them early
+            pipeline = PipelineConfig(
+                min_weight=NEGLIGIBLE_BITS, min_name_weight=self.config.name_min_bits
+            )
+            scored = score_candidates(subs, register.batches, model, pipeline, stats)
         with self._timed("decide"):
             requests = self._requests(table, accepted, register)
             candidates = self._candidates(accepted, scored, register)
@@ -253,19 +276,16 @@ class Verifier:
     def _log(self, table: pa.Table, decisions: pd.DataFrame, response: Response) -> None:
         ids = decisions["request_id"].astype(str)
         batch_id = hashlib.sha256("\n".join(ids).encode()).hexdigest()
-        meta = table.select(
-            [
-                "request_id",
-                "statute",
-                "reason_text",
-                "tax_period_start",
-                "tax_period_end",
-                "case_ref",
-            ]
-        ).to_pandas()
+        rows = np.flatnonzero(decisions["outcome"].to_numpy() == Outcome.VERIFIED.value)
+        verified = table.take(pa.array(rows, pa.int64()))
+        columns = {
+            name: verified.column(name).to_pylist()
+            for name in ("request_id", "statute", "reason_text", "case_ref")
+        }
+        start = verified.column("tax_period_start").to_pylist()
+        end = verified.column("tax_period_end").to_pylist()
+        years = decisions["address_year"].iloc[rows].tolist()
         fields_disclosed = response.fields_disclosed()
-        verified = decisions["outcome"].to_numpy() == Outcome.VERIFIED.value
-        years = decisions["address_year"]
 
         def events() -> Iterator[dict]:
             yield {
@@ -274,25 +294,31 @@ class Verifier:
                 "requests": len(decisions),
                 "outcomes": {k: int(v) for k, v in decisions["outcome"].value_counts().items()},
                 "key_fingerprint": self._secret.fingerprint(),
-                "register": register_digest(self.register_path)[:16],
+                "register": self.encoded_register().digest[:16],
                 "threshold": self.config.threshold,
                 "margin_bits": self.config.margin_bits,
             }
-            for i in np.flatnonzero(verified):
-                row = meta.iloc[i]
+            for k in range(len(rows)):
                 yield {
                     "kind": EntryKind.DISCLOSURE.value,
                     "batch": batch_id,
-                    "request_id": str(row["request_id"]),
-                    "statute": str(row["statute"]),
-                    "reason": str(row["reason_text"]),
-                    "period": [int(row["tax_period_start"]), int(row["tax_period_end"])],
-                    "case_ref": None if pd.isna(row["case_ref"]) else str(row["case_ref"]),
+                    "request_id": columns["request_id"][k],
+                    "statute": columns["statute"][k],
+                    "reason": columns["reason_text"][k],
+                    "period": [start[k], end[k]],
+                    "case_ref": columns["case_ref"][k],
                     "fields": fields_disclosed,
-                    "address_year": None if pd.isna(years.iloc[i]) else int(years.iloc[i]),
+                    "address_year": None if pd.isna(years[k]) else int(years[k]),
                 }
 
         self.log.append(events())
+
+
+def _sample(table: pa.Table, n: int, rng: np.random.Generator) -> pa.Table:
+    """At most ``n`` rows of ``table``, chosen at random (in their original order)."""
+    if table.num_rows <= n:
+        return table
+    return table.take(np.sort(rng.choice(table.num_rows, n, replace=False)))
 
 
 def _person_years(register: EncodedRegister, reg_idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
