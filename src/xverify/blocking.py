@@ -325,9 +325,9 @@ Rule = BlockingRule | FilterBandRule
 
 #: Default rules; the single-token ones are capped, compound ones keep their pairs reachable.
 DEFAULT_RULES: tuple[Rule, ...] = (
-    BlockingRule(TokenType.SURNAME, max_block_pairs=20_000),
-    BlockingRule(TokenType.SURNAME_PHONETIC, max_block_pairs=20_000),
-    BlockingRule(TokenType.STREET_NUMBER_ZIP, max_block_pairs=20_000),
+    BlockingRule(TokenType.SURNAME, max_block_pairs=2_000),
+    BlockingRule(TokenType.SURNAME_PHONETIC, max_block_pairs=2_000),
+    BlockingRule(TokenType.STREET_NUMBER_ZIP, max_block_pairs=2_000),
     BlockingRule(TokenType.TIN),
     BlockingRule(TokenType.SURNAME, TokenType.GIVEN_PHONETIC),
     BlockingRule(TokenType.SURNAME_PHONETIC, TokenType.GIVEN_CANONICAL),
