@@ -4,11 +4,14 @@ Run in the splink venv: ``python splink_peer.py --register R --submissions S --o
 Configured as the Splink tutorials do for person linkage: name comparisons with
 term-frequency adjustments, u by random sampling, lambda from deterministic rules, m by EM
 over two blocking rules, and the same four prediction blocking rules the other peers use.
-Recommended threshold: match probability 0.9.
+Recommended threshold: match probability 0.9. The score written is the match weight (log2
+Bayes factor incl. prior; probability 0.9 = weight log2(9)): probabilities saturate at 1.0 in
+floating point, which would make the threshold sweep blind at the top.
 """
 
 from __future__ import annotations
 
+import math
 import sys
 from pathlib import Path
 
@@ -17,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common
 import numpy as np
 
-THRESHOLD = 0.9
+THRESHOLD = math.log2(0.9 / 0.1)  # match probability 0.9 as a match weight
 COLUMNS = ["uid", "first_name", "middle_initial", "last_name", "street", "city", "zip",
            "birth_date"]  # fmt: skip
 
@@ -77,7 +80,7 @@ def main() -> None:
         a, b = df["uid_l"].to_numpy(np.int64), df["uid_r"].to_numpy(np.int64)
         r, s = np.minimum(a, b), np.maximum(a, b) - n_reg
         decisions = common.best_per_request(
-            subs, reg, s, r, df["match_probability"].to_numpy(float), THRESHOLD
+            subs, reg, s, r, df["match_weight"].to_numpy(float), THRESHOLD
         )
     from splink.blocking_analysis import count_comparisons_from_blocking_rules  # untimed
 
@@ -99,7 +102,7 @@ def main() -> None:
         timer,
         candidate_pairs=pairs,
         threshold=THRESHOLD,
-        threshold_label="match probability 0.9",
+        threshold_label="match probability 0.9 (weight 3.17)",
         predicted_pairs=len(df),
         packages=common.versions("splink", "duckdb", "pandas", "numpy"),
     )
