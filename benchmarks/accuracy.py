@@ -53,6 +53,32 @@ def profile_table(secret: LinkageSecret, cache: Path) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def pairs_completeness(secret: LinkageSecret, cache: Path, profile: str = "realistic") -> float:
+    """Share of verifiable requests whose true person is among the blocking candidates."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from xverify.blocking import TokenStats, candidate_pairs
+
+    table, _ = encode_requests(read_submissions(SAMPLE / profile / "submissions.csv"), secret)
+    verifier = Verifier(SAMPLE / "register", secret, log=None, cache_dir=cache)
+    register = verifier.encoded_register()
+    accepted = np.asarray(table.column("status").to_pylist()) == "ACCEPTED"
+    subs = table.filter(pa.array(accepted))
+    pairs = candidate_pairs(subs, register.batches, stats=TokenStats.from_batches(register.batches))
+    person = pq.read_table(register.path, columns=["person"]).column("person").to_numpy()
+    truth = audit.load_truth(SAMPLE / profile / "truth.parquet").set_index("request_id")
+    ids = np.asarray(subs.column("request_id").to_pylist(), dtype=object)
+    true_tin = truth.loc[ids, "tin"].to_numpy(dtype=object)
+    verifiable = truth.loc[ids, "verifiable"].to_numpy(dtype=bool)
+    found = set(
+        zip(pairs.sub_idx.tolist(), register.tins[person[pairs.reg_idx]].tolist(), strict=True)
+    )
+    hits = [(i, true_tin[i]) in found for i in np.flatnonzero(verifiable)]
+    return float(np.mean(hits))
+
+
 def replay_table(secret: LinkageSecret, cache: Path) -> pd.DataFrame:
     evidence = build_evidence(
         SAMPLE / "replay-2025" / "submissions.csv", SAMPLE / "register", secret, cache_dir=cache
@@ -77,6 +103,8 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         cache = Path(tmp)
         print(markdown(profile_table(secret, cache)))
+        print()
+        print(f"pairs completeness (realistic): {pairs_completeness(secret, cache):.4f}")
         print()
         print(markdown(replay_table(secret, cache)))
 

@@ -25,6 +25,7 @@ class MatchConfig:
       to count as a *name match* for NAME_ONLY.
     * ``disclose`` — identity fields returned for VERIFIED requests (allow-list only).
     * ``seed`` — seeds the random pairs that estimate u-probabilities; same seed, same output.
+    * ``batch_rows`` — register rows per chunk streamed past the requests (memory, not results).
     """
 
     threshold: float = 0.99
@@ -32,7 +33,7 @@ class MatchConfig:
     name_min_bits: float = 8.0
     disclose: frozenset[IdentityField] = field(default_factory=lambda: DEFAULT_FIELDS)
     seed: int = 20250
-    batch_rows: int = 262_144
+    batch_rows: int = 65_536
 
     def __post_init__(self) -> None:
         if not 0.5 <= self.threshold < 1.0:

@@ -36,7 +36,7 @@ from .register import EncodedRegister, encode_register, identities
 from .requests import ReasonCode
 from .scoring import MatchModel, PipelineConfig, ScoredPairs, score_candidates, train_model
 
-Progress = Callable[[str, int, int], None]
+Progress = Callable[[str], None]  # told the name of each stage as it starts
 #: EM needs patterns, not volume: the model is trained on at most this many requests
 TRAINING_REQUESTS = 20_000
 #: pairs below this weight (2^-16 odds) are dropped after scoring: even a thousand of them
@@ -133,6 +133,8 @@ class Verifier:
 
     @contextmanager
     def _timed(self, stage: str) -> Iterator[None]:
+        if self._progress is not None:
+            self._progress(stage)
         start = time.perf_counter()
         yield
         self.seconds[stage] = self.seconds.get(stage, 0.0) + time.perf_counter() - start
@@ -202,7 +204,9 @@ class Verifier:
             pipeline = PipelineConfig(
                 min_weight=NEGLIGIBLE_BITS, min_name_weight=self.config.name_min_bits
             )
-            scored = score_candidates(subs, register.batches, model, pipeline, stats)
+            scored = score_candidates(
+                subs, register.batches, model, pipeline, stats, batch_rows=self.config.batch_rows
+            )
         with self._timed("decide"):
             requests = self._requests(table, accepted, register)
             candidates = self._candidates(accepted, scored, register)

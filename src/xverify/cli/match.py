@@ -74,8 +74,8 @@ def match(
     click.echo(f"audit log: {verifier.log.path} (head {verifier.log.head().hash[:16]}...)")
 
 
-def _progress(stage: str, done: int, total: int) -> None:
-    click.echo(f"\r{stage}: {done}/{total}", err=True, nl=done >= total)
+def _progress(stage: str) -> None:
+    click.echo(f"  {stage} ...", err=True)
 
 
 @click.group()

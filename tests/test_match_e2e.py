@@ -1,0 +1,270 @@
+"""End to end through the command line: the guarantees of the custodian side.
+
+One small synthetic world (module fixture) with hand-made Jr./Sr. and twins added; every test
+runs the real ``xverify encode`` / ``xverify match`` and inspects the files they write.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from xverify import LinkageSecret, MatchConfig, Verifier, audit
+from xverify.encoding.keys import write_secret
+from xverify.outcomes import Outcome
+from xverify.requests import encode_submissions_file
+from xverify.synth import Profile, generate_submissions, write_register, write_submissions
+
+SAMPLE = Path(__file__).parent.parent / "synthetic_data"
+SPECIAL = [  # (tin, first, middle, last, suffix, street, unit)
+    ("000-99-0001", "ZEBEDIAH", "Q", "WINTERBOTTOM", "JR", "4411 QUARRY RIDGE RD", None),
+    ("000-99-0002", "ZEBEDIAH", "Q", "WINTERBOTTOM", "SR", "4411 QUARRY RIDGE RD", None),
+    ("000-99-0003", "PERPETUA", None, "FAIRWEATHER", None, "73 LANTERN HOLLOW CT", "B"),
+    ("000-99-0004", "PERPETUA", None, "FAIRWEATHER", None, "73 LANTERN HOLLOW CT", "B"),
+]
+
+
+def run(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "xverify", *map(str, args)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def _request(rid: str, first: str, last: str, suffix: str | None, street: str, unit: str | None):
+    return {
+        "request_id": rid, "first_name": first, "middle_name": None, "last_name": last,
+        "suffix": suffix, "street": street, "unit": unit, "city": "SPRINGFIELD", "state": "IL",
+        "zip": "62704", "birth_date": None, "tin": None, "tax_period_start": "2023",
+        "tax_period_end": "2024", "statute": "18 U.S.C. 1546",
+        "reason": "Named in an ongoing investigation of document fraud; address needed to serve.",
+        "case_ref": f"CASE-{rid}",
+    }  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("world")
+    reg = root / "register"
+    write_register(reg, 1500, range(2019, 2025), np.random.default_rng(5))
+    subs, truth = generate_submissions(reg, 300, Profile.REALISTIC, np.random.default_rng(6))
+    tp = pd.read_parquet(reg / "taxpayers.parquet")
+    ad = pd.read_parquet(reg / "addresses.parquet")
+    extra_tp = pd.DataFrame(
+        [
+            {"tin": t, "first_name": f, "middle_name": m, "last_name": ln, "suffix": s,
+             "birth_date": date(1970, 1, 1)}
+            for t, f, m, ln, s, _, _ in SPECIAL
+        ]
+    )  # fmt: skip
+    extra_ad = pd.DataFrame(
+        [
+            {"tin": t, "tax_year": y, "street": st_, "unit": u, "city": "SPRINGFIELD",
+             "state": "IL", "zip": "62704"}
+            for t, _, _, _, _, st_, u in SPECIAL
+            for y in range(2019, 2025)
+        ]
+    )  # fmt: skip
+    tp = pd.concat([tp, extra_tp], ignore_index=True)
+    ad = pd.concat([ad, extra_ad.astype({"tax_year": ad["tax_year"].dtype})], ignore_index=True)
+    pq.write_table(pa.Table.from_pandas(tp, schema=pq.read_schema(reg / "taxpayers.parquet")),
+                   reg / "taxpayers.parquet")  # fmt: skip
+    pq.write_table(pa.Table.from_pandas(ad, schema=pq.read_schema(reg / "addresses.parquet")),
+                   reg / "addresses.parquet")  # fmt: skip
+    special = pd.DataFrame(
+        [
+            _request("JR-NONE", "ZEBEDIAH", "WINTERBOTTOM", None, "4411 QUARRY RIDGE RD", None),
+            _request("JR-JR", "ZEBEDIAH", "WINTERBOTTOM", "JR", "4411 QUARRY RIDGE RD", None),
+            _request("TWIN", "PERPETUA", "FAIRWEATHER", None, "73 LANTERN HOLLOW CT", "B"),
+        ]
+    )
+    subs = pd.concat([subs, special.astype(object)], ignore_index=True)
+    write_submissions(root / "requests", subs, truth, force=True)
+    secret = write_secret(root / "key")
+    requests = root / "requests" / "submissions.csv"
+    assert encode_submissions_file(requests, root / "encoded.parquet", secret).accepted.sum() > 250
+    out = run("match", "--key", root / "key", "--register", reg, root / "encoded.parquet",
+              "--out", root / "out")  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    return root
+
+
+def _outcomes(root: Path) -> dict[str, str]:
+    r = pd.read_parquet(root / "out" / "response.parquet")
+    return dict(zip(r["request_id"], r["outcome"], strict=True))
+
+
+def test_jr_sr_without_suffix_and_twins_are_ambiguous_never_verified(world: Path) -> None:
+    got = _outcomes(world)
+    assert got["JR-NONE"] == Outcome.AMBIGUOUS
+    assert got["TWIN"] == Outcome.AMBIGUOUS
+
+
+def test_the_suffix_tells_jr_from_sr(world: Path) -> None:
+    assert _outcomes(world)["JR-JR"] == Outcome.VERIFIED
+    d = pd.read_parquet(world / "out" / "decisions.parquet").set_index("request_id")
+    assert d.loc["JR-JR", "tin"] == "000-99-0001"
+
+
+def test_the_response_carries_identity_for_verified_only_and_no_scores(world: Path) -> None:
+    r = pd.read_parquet(world / "out" / "response.parquet")
+    assert list(r.columns[:2]) == ["request_id", "outcome"]
+    assert not {"probability", "match_weight", "tin", "reason", "n_candidates"} & set(r.columns)
+    identity = r.drop(columns=["request_id", "outcome"])
+    verified = r["outcome"] == Outcome.VERIFIED
+    assert identity[~verified].isna().all().all()
+    assert identity.loc[verified, "last_name"].notna().all()
+    csv = pd.read_csv(world / "out" / "response.csv", dtype=str)
+    assert list(csv.columns) == list(r.columns) and len(csv) == len(r)
+
+
+def test_every_disclosure_is_in_the_verified_log(world: Path) -> None:
+    import json
+
+    log = world / "out" / "audit.log"
+    assert run("log", "verify", log).returncode == 0
+    entries = [json.loads(line) for line in log.read_text().splitlines()]
+    disclosed = {e["request_id"] for e in entries if e["kind"] == "disclosure"}
+    assert disclosed == {k for k, v in _outcomes(world).items() if v == Outcome.VERIFIED}
+    lines = log.read_text().splitlines()
+    log.write_text("\n".join([lines[0], *lines[2:]]) + "\n")
+    broken = run("log", "verify", log)
+    assert broken.returncode == 1 and "line 2" in broken.stdout
+
+
+@settings(
+    max_examples=3, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    employer=st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), min_size=6),
+    agi=st.integers(10**11, 10**12 - 1),
+)
+def test_no_return_data_reaches_any_output(
+    world: Path, tmp_path: Path, employer: str, agi: int
+) -> None:
+    """Returns filled with arbitrary values and canaries: not a byte of them in any output."""
+    reg = tmp_path / "register"
+    shutil.copytree(world / "register", reg, dirs_exist_ok=True)
+    returns = pd.read_parquet(reg / "returns.parquet")
+    marker = f"CANARY-{agi:x}"
+    employer_value = f"{marker}|{employer}|{marker}"
+    returns["employer"] = employer_value
+    returns["agi"] = agi
+    returns["canary"] = marker
+    returns.to_parquet(reg / "returns.parquet")
+    out = tmp_path / "out"
+    res = run("match", "--key", world / "key", "--register", reg, world / "encoded.parquet",
+              "--out", out, "--disclose", "name,address,tin", "--force")  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    needles = [marker.encode(), employer_value.encode(), str(agi).encode(), b"CANARY-"]
+    births = pd.read_parquet(reg / "taxpayers.parquet")["birth_date"].astype(str)
+    needles += [b.encode() for b in births.head(50)]
+    for path in [*out.iterdir(), world / "encoded.parquet"]:
+        data = path.read_bytes() + res.stdout.encode() + res.stderr.encode()
+        for needle in needles:
+            assert needle not in data, f"{path.name} leaks return data or a birth date"
+
+
+def test_wrong_key_is_refused(world: Path, tmp_path: Path) -> None:
+    write_secret(tmp_path / "other")
+    out = run("match", "--key", tmp_path / "other", "--register", world / "register",
+              world / "encoded.parquet", "--out", tmp_path / "o")  # fmt: skip
+    assert out.returncode == 2 and "key" in out.stderr
+    assert not (tmp_path / "o" / "response.parquet").exists()
+
+
+def test_other_schema_version_is_refused(world: Path, tmp_path: Path) -> None:
+    t = pq.read_table(world / "encoded.parquet")
+    meta = dict(t.schema.metadata)
+    meta[b"xverify.schema"] = meta[b"xverify.schema"].replace(b'"version":1', b'"version":2')
+    pq.write_table(t.replace_schema_metadata(meta), tmp_path / "enc.parquet")
+    out = run("match", "--key", world / "key", "--register", world / "register",
+              tmp_path / "enc.parquet", "--out", tmp_path / "o")  # fmt: skip
+    assert out.returncode == 2 and "schema" in out.stderr
+
+
+def test_truncated_encoded_file_is_a_clear_error_and_writes_nothing(
+    world: Path, tmp_path: Path
+) -> None:
+    data = (world / "encoded.parquet").read_bytes()
+    (tmp_path / "enc.parquet").write_bytes(data[: len(data) // 2])
+    out = run("match", "--key", world / "key", "--register", world / "register",
+              tmp_path / "enc.parquet", "--out", tmp_path / "o")  # fmt: skip
+    assert out.returncode == 2 and "enc.parquet" in out.stderr
+    assert not (tmp_path / "o").exists() or not any((tmp_path / "o").iterdir())
+
+
+@pytest.mark.parametrize("damage", ["no_addresses", "duplicate_tin", "unknown_tin"])
+def test_broken_register_is_a_clear_error(world: Path, tmp_path: Path, damage: str) -> None:
+    reg = tmp_path / "register"
+    shutil.copytree(world / "register", reg, ignore=shutil.ignore_patterns(".xverify-cache"))
+    if damage == "no_addresses":
+        (reg / "addresses.parquet").unlink()
+    elif damage == "duplicate_tin":
+        tp = pd.read_parquet(reg / "taxpayers.parquet")
+        pd.concat([tp, tp.head(1)]).to_parquet(reg / "taxpayers.parquet")
+    else:
+        ad = pd.read_parquet(reg / "addresses.parquet")
+        ad.loc[3, "tin"] = "000-00-0000"
+        ad.to_parquet(reg / "addresses.parquet")
+    out = run("match", "--key", world / "key", "--register", reg, world / "encoded.parquet",
+              "--out", tmp_path / "o")  # fmt: skip
+    assert out.returncode == 2
+    assert ("addresses" in out.stderr) or ("tin" in out.stderr)
+    assert "000-00-0000" not in out.stderr  # names the place, never the value
+    assert not (tmp_path / "o" / "response.parquet").exists()
+
+
+def test_a_register_changed_under_the_cache_is_re_encoded(world: Path, tmp_path: Path) -> None:
+    reg = tmp_path / "register"
+    shutil.copytree(world / "register", reg)  # the cache comes along
+    secret = LinkageSecret.from_file(world / "key")
+    before = Verifier(reg, secret, log=None).encoded_register()
+    ad = pd.read_parquet(reg / "addresses.parquet")
+    ad = ad[ad["tin"] != "000-99-0003"]  # one twin moves out
+    ad.to_parquet(reg / "addresses.parquet")
+    after = Verifier(reg, secret, log=None).encoded_register()
+    assert after.digest != before.digest and after.rows < before.rows
+
+
+def test_same_inputs_same_outputs_whatever_the_chunking(world: Path) -> None:
+    from xverify.encoding.encoder import read_encoded
+
+    table, _, _ = read_encoded(world / "encoded.parquet")
+    secret = LinkageSecret.from_file(world / "key")
+    results = [
+        Verifier(world / "register", secret, MatchConfig(batch_rows=rows), log=None)
+        .match(table)
+        .decisions
+        for rows in (1024, 65_536)
+    ]
+    pd.testing.assert_frame_equal(results[0], results[1])
+
+
+@pytest.mark.parametrize("profile", ["realistic", "hard"])
+def test_label_free_estimate_brackets_the_true_count(profile: str, tmp_path: Path) -> None:
+    secret = LinkageSecret.generate()
+    encode_submissions_file(SAMPLE / profile / "submissions.csv", tmp_path / "e.parquet", secret)
+    from xverify.encoding.encoder import read_encoded
+
+    table, _, _ = read_encoded(tmp_path / "e.parquet")
+    v = Verifier(SAMPLE / "register", secret, log=None, cache_dir=tmp_path / "cache")
+    m = audit.compute_metrics(
+        v.match(table).decisions, audit.load_truth(SAMPLE / profile / "truth.parquet")
+    )
+    assert m.truth is not None
+    wrong = m.truth.overmatch_per_verified.k
+    assert m.label_free.low <= wrong <= m.label_free.high
