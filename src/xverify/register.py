@@ -43,6 +43,7 @@ TAXPAYER_COLUMNS = ("tin", "first_name", "middle_name", "last_name", "suffix")
 ADDRESS_COLUMNS = ("tin", "tax_year", "street", "unit", "city", "state", "zip")
 MAX_YEARS = 32  # the years bit mask is a uint32
 ENCODE_CHUNK = 250_000
+_PLAIN_COLUMNS = ("person", "years")  # the only cached columns that are not random bytes
 
 Progress = Callable[[int], None]
 
@@ -239,7 +240,15 @@ def encode_register(
                     batch = batch.append_column(name, encoded.column(name))
                 if writer is None:
                     writer = pq.ParquetWriter(
-                        tmp, batch.schema.with_metadata(metadata), compression="zstd"
+                        tmp,
+                        batch.schema.with_metadata(metadata),
+                        # keyed tokens and filters are random bytes: compressing them, or
+                        # dictionaries and statistics over them, only cost time
+                        compression={
+                            c: "zstd" if c in _PLAIN_COLUMNS else "none" for c in batch.column_names
+                        },
+                        use_dictionary=list(_PLAIN_COLUMNS),
+                        write_statistics=list(_PLAIN_COLUMNS),
                     )
                 writer.write_table(
                     batch.replace_schema_metadata(metadata), row_group_size=ENCODE_CHUNK
