@@ -268,3 +268,15 @@ def test_label_free_estimate_brackets_the_true_count(profile: str, tmp_path: Pat
     assert m.truth is not None
     wrong = m.truth.overmatch_per_verified.k
     assert m.label_free.low <= wrong <= m.label_free.high
+
+
+def test_reprs_of_results_show_no_person(world: Path, tmp_path: Path) -> None:
+    secret = LinkageSecret.from_file(world / "key")
+    verifier = Verifier(world / "register", secret, log=tmp_path / "audit.log")
+    result = verifier.verify(world / "encoded.parquet")
+    tins = set(pd.read_parquet(world / "register" / "taxpayers.parquet")["tin"])
+    names = set(pd.read_parquet(world / "register" / "taxpayers.parquet")["last_name"])
+    for obj in (result, verifier, verifier.encoded_register(), secret):
+        text = repr(obj)
+        assert not any(t in text for t in tins), type(obj).__name__
+        assert not any(f"'{n}'" in text for n in names), type(obj).__name__

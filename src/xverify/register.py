@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -53,7 +53,7 @@ class EncodedRegister:
     """An encoded register on disk, ready to be streamed past the submissions index."""
 
     path: Path
-    tins: np.ndarray  # person index -> TIN (object array of str)
+    tins: np.ndarray = field(repr=False)  # person index -> TIN (object array of str)
     first_year: int
     last_year: int
     rows: int

@@ -68,10 +68,10 @@ class Summary:
 class Matched:
     """Decisions with the evidence behind them (custodian/auditor only, never disclosed)."""
 
-    decisions: pd.DataFrame
-    model: MatchModel
-    requests: Requests
-    candidates: Candidates
+    decisions: pd.DataFrame = field(repr=False)  # holds TINs: custodian and auditor only
+    model: MatchModel = field(repr=False)
+    requests: Requests = field(repr=False)
+    candidates: Candidates = field(repr=False)
 
 
 @dataclass(frozen=True)
@@ -79,8 +79,8 @@ class Result:
     """What one verification produced: ``response`` for the requester, the rest custodian-only."""
 
     response: Response
-    decisions: pd.DataFrame
-    model: MatchModel
+    decisions: pd.DataFrame = field(repr=False)  # holds TINs: custodian and auditor only
+    model: MatchModel = field(repr=False)
     summary: Summary
 
     def write(self, outdir: Path | str, *, force: bool = False) -> list[Path]:
