@@ -80,7 +80,8 @@ def demo(outdir: Path, people: int, count: int, profile: str, seed: int, force: 
     click.echo("  match/response.*       what the custodian returns: identity for VERIFIED only")
     click.echo("  match/decisions.parquet  custodian/auditor evidence per request")
     click.echo("  audit.log              hash-chained log ('xverify log verify' checks it)")
-    click.echo(f"next: xverify audit --decisions {outdir}/match/decisions.parquet "
+    click.echo("next (the HTML report needs the report extra: pip install 'xverify[report]'):")
+    click.echo(f"  xverify audit --decisions {outdir}/match/decisions.parquet "
                f"--truth {requests}/truth.parquet --out {outdir}/audit")  # fmt: skip
 
 
