@@ -59,7 +59,7 @@ class Summary:
         out = [f"requests: {self.requests}"]
         out += [f"  {o.value:<10} {self.outcomes.get(o.value, 0):>9}" for o in Outcome]
         out += [f"    {r:<22} {n:>7}" for r, n in sorted(self.reasons.items())]
-        out.append(f"candidate pairs: {self.candidate_pairs}")
+        out.append(f"candidate pairs kept after scoring: {self.candidate_pairs}")
         out.append("time: " + ", ".join(f"{k} {v:.2f}s" for k, v in self.seconds.items()))
         return out
 
