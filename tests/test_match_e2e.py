@@ -280,3 +280,25 @@ def test_reprs_of_results_show_no_person(world: Path, tmp_path: Path) -> None:
         text = repr(obj)
         assert not any(t in text for t in tins), type(obj).__name__
         assert not any(f"'{n}'" in text for n in names), type(obj).__name__
+
+
+def test_a_batch_with_every_request_rejected_still_gets_a_response_and_a_log_entry(
+    world: Path, tmp_path: Path
+) -> None:
+    subs = pd.read_csv(world / "requests" / "submissions.csv", dtype=str).head(5)
+    subs["statute"] = None
+    subs.to_csv(tmp_path / "bad.csv", index=False)
+    key = world / "key"
+    assert (
+        run(
+            "encode", "--key", key, tmp_path / "bad.csv", "--out", tmp_path / "e.parquet"
+        ).returncode
+        == 0
+    )
+    out = run("match", "--key", key, "--register", world / "register", tmp_path / "e.parquet",
+              "--out", tmp_path / "o")  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    r = pd.read_parquet(tmp_path / "o" / "response.parquet")
+    assert len(r) == 5 and set(r["outcome"]) == {Outcome.REJECTED}
+    assert run("log", "verify", tmp_path / "o" / "audit.log").returncode == 0
+    assert not (tmp_path / "o" / "model.json").exists()

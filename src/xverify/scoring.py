@@ -440,7 +440,7 @@ class ScoredPairs:
     @staticmethod
     def concat(parts: list[ScoredPairs]) -> ScoredPairs:
         if not parts:
-            return _empty_scored()
+            return empty_scored()
         return ScoredPairs(
             *(np.concatenate([getattr(p, f) for p in parts]) for f in _SCORED_FIELDS)
         )
@@ -460,7 +460,7 @@ _SCORED_FIELDS = (
 )
 
 
-def _empty_scored() -> ScoredPairs:
+def empty_scored() -> ScoredPairs:
     e = np.empty(0, np.float64)
     return ScoredPairs(
         np.empty(0, np.int32),

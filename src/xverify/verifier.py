@@ -34,7 +34,14 @@ from .errors import ConfigError
 from .outcomes import Outcome
 from .register import EncodedRegister, encode_register, identities
 from .requests import ReasonCode
-from .scoring import MatchModel, PipelineConfig, ScoredPairs, score_candidates, train_model
+from .scoring import (
+    MatchModel,
+    PipelineConfig,
+    ScoredPairs,
+    empty_scored,
+    score_candidates,
+    train_model,
+)
 
 Progress = Callable[[str], None]  # told the name of each stage as it starts
 #: EM needs patterns, not volume: the model is trained on at most this many requests
@@ -69,7 +76,7 @@ class Matched:
     """Decisions with the evidence behind them (custodian/auditor only, never disclosed)."""
 
     decisions: pd.DataFrame = field(repr=False)  # holds TINs: custodian and auditor only
-    model: MatchModel = field(repr=False)
+    model: MatchModel | None = field(repr=False)  # None when every request was rejected
     requests: Requests = field(repr=False)
     candidates: Candidates = field(repr=False)
 
@@ -80,19 +87,22 @@ class Result:
 
     response: Response
     decisions: pd.DataFrame = field(repr=False)  # holds TINs: custodian and auditor only
-    model: MatchModel = field(repr=False)
+    model: MatchModel | None = field(repr=False)  # None when every request was rejected
     summary: Summary
 
     def write(self, outdir: Path | str, *, force: bool = False) -> list[Path]:
-        """Write response (Parquet + CSV), decisions and the model, each atomically."""
+        """Write response (Parquet + CSV), decisions and the model (if one was trained), each
+        atomically."""
         outdir = Path(outdir)
         outdir.mkdir(parents=True, exist_ok=True)
         targets = {
             "response.parquet": lambda p: pq.write_table(self.response.table, p),
             "response.csv": lambda p: self.response.table.to_pandas().to_csv(p, index=False),
             "decisions.parquet": lambda p: self.decisions.to_parquet(p, index=False),
-            "model.json": lambda p: p.write_text(self.model.to_json()),
         }
+        if self.model is not None:
+            model = self.model
+            targets["model.json"] = lambda p: p.write_text(model.to_json())
         written = []
         for name, write in targets.items():
             with atomic_path(outdir / name, force=force) as tmp:
@@ -189,24 +199,31 @@ class Verifier:
         accepted = np.asarray(table.column("status").to_pylist(), dtype=object) == "ACCEPTED"
         subs = table.filter(pa.array(accepted))
         rng = np.random.default_rng(self.config.seed)
-        with self._timed("stats"):
-            stats = self._token_stats(register)
-        with self._timed("train"):
-            model = self._model or train_model(
-                _sample(subs, TRAINING_REQUESTS, rng),
-                register.batches,
-                self.schema,
-                rng,
-                stats=stats,
-            )
-        with self._timed("score"):
-            # pairs this far below even chance cannot move any decision: drop them early
-            pipeline = PipelineConfig(
-                min_weight=NEGLIGIBLE_BITS, min_name_weight=self.config.name_min_bits
-            )
-            scored = score_candidates(
-                subs, register.batches, model, pipeline, stats, batch_rows=self.config.batch_rows
-            )
+        model, scored = self._model, empty_scored()
+        if subs.num_rows:  # with every request rejected there is nothing to score
+            with self._timed("stats"):
+                stats = self._token_stats(register)
+            with self._timed("train"):
+                model = model or train_model(
+                    _sample(subs, TRAINING_REQUESTS, rng),
+                    register.batches,
+                    self.schema,
+                    rng,
+                    stats=stats,
+                )
+            with self._timed("score"):
+                # pairs this far below even chance cannot move any decision: drop them early
+                pipeline = PipelineConfig(
+                    min_weight=NEGLIGIBLE_BITS, min_name_weight=self.config.name_min_bits
+                )
+                scored = score_candidates(
+                    subs,
+                    register.batches,
+                    model,
+                    pipeline,
+                    stats,
+                    batch_rows=self.config.batch_rows,
+                )
         with self._timed("decide"):
             requests = self._requests(table, accepted, register)
             candidates = self._candidates(accepted, scored, register)

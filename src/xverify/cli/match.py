@@ -67,10 +67,10 @@ def match(
         progress=_progress if sys.stderr.isatty() else None,
     )
     result = verifier.verify(encoded)
-    result.write(outdir, force=force)
+    names = ", ".join(p.name for p in result.write(outdir, force=force))
     for line in result.summary.lines():
         click.echo(line)
-    click.echo(f"wrote {outdir}/response.parquet, response.csv, decisions.parquet, model.json")
+    click.echo(f"wrote {names} in {outdir}")
     click.echo(f"audit log: {verifier.log.path} (head {verifier.log.head().hash[:16]}...)")
 
 
