@@ -24,6 +24,8 @@ def check_writable(path: Path, *, force: bool = False) -> None:
     probe = parent
     while not probe.exists():
         probe = probe.parent
+    if not probe.is_dir():
+        raise OutputError(f"cannot write {path}: {probe} is not a directory")
     if not os.access(probe, os.W_OK):
         raise OutputError(f"cannot write to {parent}")
 

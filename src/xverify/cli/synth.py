@@ -29,14 +29,14 @@ def _positive(name: str, value: int) -> int:
 @click.option("--force", is_flag=True, help="Replace an existing output folder.")
 def register_cmd(people: int, years: str, seed: int, out: Path, force: bool) -> None:
     """Write taxpayers, addresses, returns (and the generator's people truth) as Parquet."""
+    from .._io import check_writable
     from ..synth import parse_years, write_register
-    from ..synth.register import check_output
 
     _positive("people", people)
     span = parse_years(years)
     if seed < 0:
         raise ConfigError("--seed must be non-negative")
-    check_output(out, force=force)
+    check_writable(out, force=force)
     write_register(out, people, span, np.random.default_rng(seed), force=force)
     click.echo(f"wrote a register of {people} people, tax years {span[0]}-{span[-1]}, to {out}")
 
@@ -62,8 +62,8 @@ def submissions_cmd(
     force: bool,
 ) -> None:
     """Write submissions.csv and truth.parquet."""
+    from .._io import check_writable
     from ..synth import Profile, generate_submissions, write_submissions
-    from ..synth.register import check_output
 
     _positive("count", count)
     prof = Profile.parse(profile)
@@ -71,7 +71,7 @@ def submissions_cmd(
         raise ConfigError("--seed must be non-negative")
     if in_register_share is not None and not 0.0 <= in_register_share <= 1.0:
         raise ConfigError("--in-register-share must be between 0 and 1")
-    check_output(out, force=force)
+    check_writable(out, force=force)
     subs, truth = generate_submissions(
         register_dir,
         count,

@@ -160,17 +160,6 @@ def generate_register(
     )
 
 
-def check_output(out: Path, *, force: bool = False) -> None:
-    """Fail before any work if ``out`` cannot be created (or exists without ``force``)."""
-    out = Path(out)
-    for parent in out.parents:
-        if parent.exists():
-            if not parent.is_dir():
-                raise OutputError(f"cannot write {out}: {parent} is not a directory")
-            break
-    check_writable(out, force=force)
-
-
 @contextlib.contextmanager
 def writable(out: Path) -> Iterator[None]:
     """Turn operating-system write failures under ``out`` into OutputError."""
@@ -192,7 +181,7 @@ def write_register(
     """Stream the register to ``out/{taxpayers,addresses,returns,people}.parquet`` atomically."""
     _check(people, years)
     out = Path(out)
-    check_output(out, force=force)
+    check_writable(out, force=force)
     with writable(out), atomic_dir(out, force=force) as tmp:
         writers: dict[str, pq.ParquetWriter] = {}
         try:
