@@ -40,6 +40,7 @@ from .encoding.schema import (
     EncodingSchema,
 )
 from .errors import ConfigError, InputError
+from .formats import OPTIONAL_SUBMISSION_COLUMNS, SUBMISSION_COLUMNS
 
 __all__ = [
     "DEFAULT_PLACEHOLDERS",
@@ -60,11 +61,8 @@ __all__ = [
     "validate_requests",
 ]
 
-REQUIRED_COLUMNS = (
-    "request_id", "first_name", "middle_name", "last_name", "suffix", "street", "unit", "city",
-    "state", "zip", "tax_period_start", "tax_period_end", "statute", "reason", "case_ref",
-)  # fmt: skip
-OPTIONAL_COLUMNS = ("birth_date", "tin")
+OPTIONAL_COLUMNS = OPTIONAL_SUBMISSION_COLUMNS
+REQUIRED_COLUMNS = tuple(c for c in SUBMISSION_COLUMNS if c not in OPTIONAL_COLUMNS)
 MAX_FIELD_CHARS = 1000
 
 

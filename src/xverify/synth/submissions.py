@@ -18,8 +18,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from .._io import atomic_dir
+from .._io import atomic_dir, check_writable
 from ..errors import ConfigError, InputError
+from ..formats import SUBMISSION_COLUMNS
 from .addresses import address_model, make_slots
 from .config import RegisterConfig
 from .corrupt import Record, distort, split_surnames, strip_accents
@@ -28,27 +29,8 @@ from .lexicon import ADDRESS_PLACEHOLDERS, ALLOWED_STATUTES, BAD_STATUTES, REASO
 from .names import surnames
 from .people import name_people
 from .profiles import PROFILES, InvalidKind, Noise, Profile, ProfileConfig, TargetKind
-from .register import Register, check_output, writable
+from .register import Register, writable
 
-SUBMISSION_COLUMNS = [
-    "request_id",
-    "first_name",
-    "middle_name",
-    "last_name",
-    "suffix",
-    "street",
-    "unit",
-    "city",
-    "state",
-    "zip",
-    "birth_date",
-    "tin",
-    "tax_period_start",
-    "tax_period_end",
-    "statute",
-    "reason",
-    "case_ref",
-]
 TRUTH_COLUMNS = [
     "request_id",
     "tin",
@@ -484,7 +466,7 @@ def generate_submissions(
             }
         )
         sub_rows.append(row)
-    submissions = pd.DataFrame(sub_rows, columns=SUBMISSION_COLUMNS)
+    submissions = pd.DataFrame(sub_rows, columns=list(SUBMISSION_COLUMNS))
     for c in ("tax_period_start", "tax_period_end"):
         submissions[c] = submissions[c].astype("Int16")
     truth = pd.DataFrame(truth_rows, columns=TRUTH_COLUMNS)
@@ -508,7 +490,7 @@ def write_submissions(
 ) -> Path:
     """Write ``out/submissions.csv`` and ``out/truth.parquet`` atomically."""
     out = Path(out)
-    check_output(out, force=force)
+    check_writable(out, force=force)
     with writable(out), atomic_dir(out, force=force) as tmp:
         submissions.to_csv(tmp / "submissions.csv", index=False, lineterminator="\n")
         table = pa.Table.from_pandas(truth, preserve_index=False)
