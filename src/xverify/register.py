@@ -76,12 +76,17 @@ class EncodedRegister:
     def read(self) -> pa.Table:
         return pq.read_table(self.path)
 
-    def span_mask(self, start: int, end: int) -> int:
-        """Bit mask of the register years inside ``[start, end]`` (0 if none)."""
-        lo, hi = max(start, self.first_year), min(end, self.last_year)
-        if lo > hi:
-            return 0
-        return ((1 << (hi - lo + 1)) - 1) << (lo - self.first_year)
+    def span_masks(self, start: np.ndarray, end: np.ndarray) -> np.ndarray:
+        """Per request, the uint32 bit mask of the register years inside ``[start, end]``
+        (0 when the period misses the register)."""
+        lo = np.maximum(np.asarray(start, np.int64), self.first_year) - self.first_year
+        hi = np.minimum(np.asarray(end, np.int64), self.last_year) - self.first_year
+        width = np.clip(hi - lo + 1, 0, MAX_YEARS)
+        ones = (np.left_shift(np.uint64(1), width.astype(np.uint64)) - np.uint64(1)).astype(
+            np.uint64
+        )
+        mask = np.left_shift(ones, np.clip(lo, 0, MAX_YEARS).astype(np.uint64))
+        return np.where(width > 0, mask, 0).astype(np.uint32)
 
 
 def _require(table: pa.Schema, columns: Sequence[str], file: Path) -> None:

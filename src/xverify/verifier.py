@@ -244,11 +244,10 @@ class Verifier:
     def _requests(
         self, table: pa.Table, accepted: np.ndarray, register: EncodedRegister
     ) -> Requests:
-        start = table.column("tax_period_start").to_numpy(zero_copy_only=False)
-        end = table.column("tax_period_end").to_numpy(zero_copy_only=False)
-        span = np.zeros(table.num_rows, dtype=np.uint32)
-        for i in np.flatnonzero(accepted):
-            span[i] = register.span_mask(int(start[i]), int(end[i]))
+        # rejected rows may have no period at all: give them an empty one
+        start = table.column("tax_period_start").fill_null(1).to_numpy(zero_copy_only=False)
+        end = table.column("tax_period_end").fill_null(0).to_numpy(zero_copy_only=False)
+        span = np.where(accepted, register.span_masks(start, end), 0).astype(np.uint32)
         reason = np.asarray(table.column("reason").to_pylist(), dtype=object)
         # a period the register does not cover cannot be verified: 6103 needs the tax period
         outside = accepted & (span == 0)
