@@ -267,3 +267,14 @@ def test_no_plaintext_in_encoded_file(tmp_path: Path, people: list[tuple[str, ..
     table_out = pq.read_table(tmp_path / "leak.parquet")
     assert table_out.column("zip_like").to_pylist() == [True] * len(rows)
     assert table_out.column("status").to_pylist()[-1] == "REJECTED"
+
+
+def test_rejected_rows_are_encoded_only_when_asked_and_stay_rejected() -> None:
+    t = table(GOOD, dict(GOOD, request_id="R2", statute=""))
+    plain, _ = encode_requests(t, KEY)
+    replay, _ = encode_requests(t, KEY, encode_rejected=True)
+    assert plain.column("status").to_pylist() == replay.column("status").to_pylist()
+    assert replay.column("status").to_pylist() == ["ACCEPTED", "REJECTED"]
+    assert token_slots(plain, TokenType.SURNAME)[1].sum() == 0  # never hashed by default
+    replay_tokens = token_slots(replay, TokenType.SURNAME)
+    assert (replay_tokens[1] == replay_tokens[0]).all()  # same person, same tokens

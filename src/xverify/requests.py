@@ -575,19 +575,24 @@ def encode_requests(
     secret: LinkageSecret,
     schema: EncodingSchema | None = None,
     policy: RequestPolicy | None = None,
+    *,
+    encode_rejected: bool = False,
 ) -> tuple[pa.Table, Validation]:
     """Validate and encode submissions; returns the encoded table (docs/formats.md) and checks.
 
     Rejected rows keep their request metadata and get all-zero encodings (every field marked
     missing): their identity fields reach the encoder as nulls, so they are never hashed.
+    ``encode_rejected`` encodes them too (their status still says REJECTED): only for an
+    auditor's replay of procedures that never validated, on synthetic data.
     """
     schema = schema or EncodingSchema()
     v = validate_requests(table, policy)
     accepted = v.accepted
-    keep = pa.array(accepted)
+    encoded_rows = np.ones_like(accepted) if encode_rejected else accepted
+    keep = pa.array(encoded_rows)
     present = [c for c in IDENTITY_COLUMNS if c in table.column_names]
     ident = pa.table({c: _null_out(table.column(c), keep) for c in present})
-    encoded = encode_frame(ident, secret, schema, streets=v.streets.masked(accepted))
+    encoded = encode_frame(ident, secret, schema, streets=v.streets.masked(encoded_rows))
     period_codes = [_ORDER.index(c) + 1 for c in (ReasonCode.NO_PERIOD, ReasonCode.BAD_PERIOD)]
     period_bad = np.isin(v.code, period_codes)
     meta_cols = {

@@ -17,15 +17,8 @@ import pyarrow.compute as pc
 
 from ..compare import Comparison
 from ..config import MatchConfig
-from ..encoding.encoder import encode_frame
 from ..encoding.keys import LinkageSecret
-from ..requests import (
-    IDENTITY_COLUMNS,
-    ReasonCode,
-    RequestPolicy,
-    read_submissions,
-    validate_requests,
-)
+from ..requests import ReasonCode, RequestPolicy, encode_requests, read_submissions
 from ..verifier import Verifier
 
 #: name levels that count as "the name matches" for the name-based policies
@@ -47,33 +40,21 @@ def build_evidence(
     """One row per request: validator verdict, raw-address flags and the matcher's evidence."""
     config = config or MatchConfig()
     table = read_submissions(submissions)
-    validation = validate_requests(table, policy)
     verifier = Verifier(register, secret, config, log=None, cache_dir=cache_dir)
     reg = verifier.encoded_register()
-
+    meta, validation = encode_requests(table, secret, verifier.schema, policy, encode_rejected=True)
     # every request is matched; periods the validator could not read span the whole register
     start = np.where(validation.period_start >= 0, validation.period_start, reg.first_year)
     end = np.where(validation.period_end >= 0, validation.period_end, reg.last_year)
     start, end = np.minimum(start, end), np.maximum(start, end)
-    ident = pa.table(
-        {name: _text(table, name) for name in IDENTITY_COLUMNS if name in table.column_names}
-    )
-    encoded = encode_frame(ident, secret, verifier.schema)
-    meta = pa.table(
-        {
-            "request_id": _text(table, "request_id"),
-            "status": pa.array(["ACCEPTED"] * table.num_rows),
-            "reason": pa.array([""] * table.num_rows),
-            "tax_period_start": pa.array(start.astype(np.int16)),
-            "tax_period_end": pa.array(end.astype(np.int16)),
-            "statute": _text(table, "statute"),
-            "reason_text": _text(table, "reason"),
-            "case_ref": _text(table, "case_ref"),
-            "zip_like": pa.array(validation.zip_like),
-        }
-    )
-    for name in encoded.column_names:
-        meta = meta.append_column(encoded.schema.field(name), encoded.column(name))
+    n = table.num_rows
+    for name, values in (
+        ("status", pa.array(["ACCEPTED"] * n)),
+        ("reason", pa.array([""] * n)),
+        ("tax_period_start", pa.array(start.astype(np.int16))),
+        ("tax_period_end", pa.array(end.astype(np.int16))),
+    ):
+        meta = meta.set_column(meta.schema.get_field_index(name), name, values)
     matched = verifier.match(meta)
     d = matched.decisions
 
