@@ -63,16 +63,6 @@ class EncodedRegister:
         """Stream the encoded rows (``person``, ``years`` and the encoded columns)."""
         yield from pq.ParquetFile(self.path).iter_batches(batch_size=batch_rows)
 
-    def head_batches(self, rows: int) -> Iterator[pa.RecordBatch]:
-        """The first ``rows`` encoded rows: whole households of randomly drawn people, enough
-        for EM (the match rate it estimates is per register row, so a prefix is unbiased)."""
-        left = rows
-        for batch in self.batches(min(rows, 262_144)):
-            if left <= 0:
-                return
-            yield batch.slice(0, left)
-            left -= batch.num_rows
-
     def read(self) -> pa.Table:
         return pq.read_table(self.path)
 

@@ -8,7 +8,6 @@ batch entry and one entry per disclosure to the audit log *before* returning any
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import time
 from collections.abc import Callable, Iterator
@@ -45,10 +44,8 @@ from .scoring import (
 )
 
 Progress = Callable[[str], None]  # told the name of each stage as it starts
-#: EM needs patterns, not volume: the model is trained on at most this many requests, against
-#: at most this many register rows (token frequencies still come from the whole register)
+#: EM needs patterns, not volume: the model is trained on at most this many requests
 TRAINING_REQUESTS = 20_000
-TRAINING_REGISTER_ROWS = 500_000
 #: pairs below this weight (2^-16 odds) are dropped after scoring: even a thousand of them
 #: change a request's probability by less than 0.0001
 NEGLIGIBLE_BITS = -16.0
@@ -209,7 +206,7 @@ class Verifier:
             with self._timed("train"):
                 model = model or train_model(
                     _sample(subs, TRAINING_REQUESTS, rng),
-                    functools.partial(register.head_batches, TRAINING_REGISTER_ROWS),
+                    register.batches,
                     self.schema,
                     rng,
                     stats=stats,
