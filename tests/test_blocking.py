@@ -81,6 +81,34 @@ def test_rules_do_not_collide_across_types() -> None:
     assert rule_keys(enc, BlockingRule(TokenType.TIN), 2)[0, 0] == 0  # empty slot: no key
 
 
+def test_street_line_rule_survives_a_zip_typo() -> None:
+    # same street line (filter), same given-name code; ZIP and surname tokens all differ
+    street = np.zeros((4, 8), np.uint64)
+    street[:, 0] = [0b1011, 0b1011, 0b0111, 0]
+    given = np.array([[3], [3], [3], [3]], np.uint64)
+
+    def table(rows: slice, zips: list[int]):
+        return encoded_table(
+            {BloomField.STREET: street[rows]},
+            {
+                TokenType.GIVEN_PHONETIC: given[rows],
+                TokenType.ZIP5: np.array(zips, np.uint64)[:, None],
+            },
+        )
+
+    subs, reg = table(slice(0, 1), [11]), table(slice(1, 4), [12, 11, 11])
+    enc = Encoded.of(reg)
+    digest = enc.digest(BloomField.STREET)[:, 0]
+    assert digest[0] != digest[1] and digest[0] != 0 and digest[2] == 0  # empty: no token
+    np.testing.assert_array_equal(Encoded.of(subs).digest(BloomField.STREET)[0], digest[0])
+    rule = BlockingRule(BloomField.STREET, TokenType.GIVEN_PHONETIC)
+    pairs = candidate_pairs(subs, reg, BlockingConfig(rules=(rule,)))
+    assert pairs.reg_idx.tolist() == [0]  # the same street line, not another or an empty one
+    np.testing.assert_array_equal(
+        all_rule_keys(enc, (rule,), Engine.NUMBA), all_rule_keys(enc, (rule,), Engine.NUMPY)
+    )
+
+
 @pytest.mark.parametrize("chunk", [3, 64, 100_000])
 def test_stream_same_whatever_chunking_and_engine(chunk: int) -> None:
     rng = np.random.default_rng(2)
