@@ -41,10 +41,12 @@ def test_golden_first_entry_hash(tmp_path: Path) -> None:
     log = AuditLog(tmp_path / "a.log", clock=lambda: FIXED)
     head = log.append([{"kind": "batch", "requests": 1}])
     line = log.path.read_text()
-    assert line == (
-        '{"hash":"' + head.hash + '","kind":"batch","prev":"' + GENESIS + '",'
-        '"requests":1,"seq":0,"time":"2026-01-02T03:04:05.000000+00:00"}\n'
+    body_json = (
+        '{"kind":"batch","prev":"' + GENESIS + '",'
+        '"requests":1,"seq":0,"time":"2026-01-02T03:04:05.000000+00:00"'
     )
+    assert line == body_json + ',"hash":"' + head.hash + '"}\n'
+    assert head.hash == "584f4b94bf013ffdae0ad4d9313f5977c4adc4a6bae8a7686b35b93c416da601"
     import hashlib
 
     body = json.loads(line)

@@ -63,8 +63,29 @@ def test_address_levels() -> None:
     )
     lev = _levels(sub, reg)[:, C.ADDRESS]
     # full, unit one side, other unit, number+zip & street~, street~ & place~, differs, missing
-    assert lev.tolist() == [5, 4, 1, 3, 2, 0, MISSING]
+    assert lev.tolist() == [5, 4, 0, 3, 2, 0, MISSING]
     assert address_agrees(_levels(sub, reg)).tolist() == [1, 1, 0, 1, 1, 0, 0]
+    building = _levels(_addr([1], [0], [10], [full]), reg)[:, C.ADDRESS]
+    assert building[:3].tolist() == [1, 5, 1]  # only the building of an apartment on file
+
+
+@pytest.mark.parametrize(
+    ("address", "birth_date", "tin", "agrees"),
+    [
+        (1, MISSING, MISSING, False),  # the building only: a neighbour's namesake?
+        (1, 0, MISSING, False),
+        (1, 1, MISSING, True),  # ... not with the same birth date
+        (1, MISSING, 1, True),
+        (0, 1, 1, False),  # another home stays another home
+        (2, MISSING, MISSING, True),
+    ],
+)
+def test_building_only_address_agrees_with_a_same_person_identifier(
+    address: int, birth_date: int, tin: int, agrees: bool
+) -> None:
+    levels = np.full((1, len(C)), MISSING, np.int8)
+    levels[0, [C.ADDRESS, C.BIRTH_DATE, C.TIN]] = address, birth_date, tin
+    assert address_agrees(levels).tolist() == [agrees]
 
 
 def test_another_apartment_never_agrees_under_a_street_or_zip_typo() -> None:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import pandas as pd
+import pyarrow as pa
 import pytest
 
 from xverify.disclosure import (
     IDENTITY_COLUMNS,
+    IDENTITY_SCHEMA,
+    Identities,
     Identity,
     IdentityField,
     Response,
@@ -54,11 +58,13 @@ def test_only_allow_listed_fields_can_be_configured(name: str) -> None:
 
 
 def test_default_response_has_name_and_address_but_no_tin() -> None:
-    r = Response.build(["a", "b"], [Outcome.VERIFIED, Outcome.NO_MATCH], [ALICE, None])
+    r = Response.build(["a", "b", "c"], [Outcome.NO_MATCH, Outcome.VERIFIED, "AMBIGUOUS"], [ALICE])
     assert "tin" not in r.table.column_names
     rows = r.table.to_pylist()
-    assert rows[0]["last_name"] == "SMITH" and rows[0]["address_year"] == 2023
-    assert all(v is None for k, v in rows[1].items() if k not in ("request_id", "outcome"))
+    assert [row["outcome"] for row in rows] == ["NO_MATCH", "VERIFIED", "AMBIGUOUS"]
+    assert rows[1]["last_name"] == "SMITH" and rows[1]["address_year"] == 2023
+    for row in (rows[0], rows[2]):
+        assert all(v is None for k, v in row.items() if k not in ("request_id", "outcome"))
 
 
 def test_tin_only_when_configured() -> None:
@@ -76,7 +82,24 @@ def test_identity_for_a_non_verified_request_is_refused(outcome: Outcome) -> Non
 
 def test_verified_without_identity_is_refused() -> None:
     with pytest.raises(ValueError):
-        Response.build(["a"], [Outcome.VERIFIED], [None])
+        Response.build(["a"], [Outcome.VERIFIED], [])
+
+
+def test_unknown_outcome_is_refused() -> None:
+    with pytest.raises(ValueError):
+        Response.build(["a"], ["PROBABLY"], [])
+
+
+def test_identities_keep_only_the_identity_columns() -> None:
+    frame = pd.DataFrame([{**{c: getattr(ALICE, c) for c in IDENTITY_COLUMNS}, "agi": 123456}])
+    ids = Identities.from_frame(frame)
+    assert ids.table.schema == IDENTITY_SCHEMA and len(ids) == 1
+    assert "agi" not in ids.table.column_names
+    assert "SMITH" not in repr(ids) and "000-12" not in repr(ids)
+    assert Identities.of([ALICE]).table.equals(ids.table)
+    extra = ids.table.append_column("agi", pa.array([1]))
+    with pytest.raises(ConfigError):
+        Identities(extra)
 
 
 def test_response_has_no_score_or_candidate_columns() -> None:

@@ -38,8 +38,11 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+
+
 def _canonical(entry: Mapping[str, Any]) -> bytes:
-    return json.dumps(entry, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
+    return _CANONICAL.encode(entry).encode()
 
 
 def _digest(entry: Mapping[str, Any]) -> str:
@@ -95,10 +98,11 @@ class AuditLog:
                     raise AuditLogError("audit event without a kind")
                 if {"seq", "prev", "hash", "time"} & set(event):
                     raise AuditLogError("audit events may not set seq, prev, hash or time")
-                entry = {**event, "seq": seq, "time": time, "prev": prev}
-                entry["hash"] = _digest(entry)
-                lines.append(_canonical(entry) + b"\n")
-                prev, seq = entry["hash"], seq + 1
+                body = _canonical({**event, "seq": seq, "time": time, "prev": prev})
+                digest = hashlib.sha256(body).hexdigest()
+                # the hash goes last: the line is the hashed body with one key added
+                lines.append(body[:-1] + b',"hash":"' + digest.encode() + b'"}\n')
+                prev, seq = digest, seq + 1
             if not lines:
                 return head
             try:

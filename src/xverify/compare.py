@@ -31,15 +31,17 @@ address        5      street line + ZIP agree and unit agrees (or neither has on
                3      house number + ZIP agree and street Dice >= ``street_hi`` (0.8)
                2      street Dice >= ``street_same`` (0.95: the same street line, not a neighbour
                       on the same street) and place (city, ZIP) Dice >= ``place_hi`` (ZIP typo)
-               1      street line + ZIP agree but the record's unit differs or the request gives
-                      none: the same building, not confirmed as the same home (a namesake in
-                      another apartment is the classic wrong disclosure)
-               0      else, and whenever the record has a unit the request does not match while
-                      the street is only fuzzily equal;  -1 street missing on a side
+               1      street line + ZIP agree, the record has a unit and the request gives
+                      none: the same building, confirmed as the same home only together with
+                      an agreeing birth date or TIN (a namesake in another apartment is the
+                      classic wrong disclosure)
+               0      else, and whenever the record has a unit the request does not match
+                      (another apartment: another home);  -1 street missing on a side
 =============  =====  ==========================================================================
 
 The address is compared **as one unit**: street, unit, city and ZIP are not independent evidence.
-Levels >= :data:`ADDRESS_AGREES_MIN_LEVEL` mean "the address agrees".
+Levels >= :data:`ADDRESS_AGREES_MIN_LEVEL` mean "the address agrees", and so does the building
+level together with an agreeing birth date or TIN (:func:`address_agrees`).
 
 API
 ---
@@ -125,7 +127,7 @@ LEVEL_LABELS: Mapping[Comparison, tuple[str, ...]] = {
     Comparison.TIN: ("differs", "agrees"),
     Comparison.ADDRESS: (
         "differs",
-        "same building, unit unconfirmed",
+        "same building, no unit asked",
         "street~ + place~",
         "number+zip, street~",
         "street+zip, unit only asked",
@@ -158,9 +160,22 @@ COMPARISONS: tuple[ComparisonSpec, ...] = tuple(
 )
 
 
+#: the request names only the building of an apartment on file
+ADDRESS_BUILDING_LEVEL = 1
+
+
 def address_agrees(levels: np.ndarray) -> np.ndarray:
-    """Per pair: the address comparison is an agreement level (>= ADDRESS_AGREES_MIN_LEVEL)."""
-    return np.asarray(levels)[:, int(Comparison.ADDRESS)] >= ADDRESS_AGREES_MIN_LEVEL
+    """Per pair: the address agrees (a level >= ADDRESS_AGREES_MIN_LEVEL), or the request names
+    only the building and the birth date or TIN agrees, which rules out a namesake in another
+    apartment of it."""
+    levels = np.asarray(levels)
+    address = levels[:, int(Comparison.ADDRESS)]
+    same_person = (levels[:, int(Comparison.BIRTH_DATE)] == 1) | (
+        levels[:, int(Comparison.TIN)] == 1
+    )
+    return (address >= ADDRESS_AGREES_MIN_LEVEL) | (
+        (address == ADDRESS_BUILDING_LEVEL) & same_person
+    )
 
 
 if list(BloomField).index(BloomField.PLACE) != K.BF_PLACE or len(BloomField) != 5:

@@ -11,9 +11,10 @@ candidate count or reason column: it is no oracle for probing the register.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import astuple, dataclass, field, fields
 from enum import StrEnum
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
@@ -60,6 +61,49 @@ _GROUPS: dict[IdentityField, tuple[str, ...]] = {
     IdentityField.TIN: ("tin",),
 }
 IDENTITY_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(Identity))
+IDENTITY_SCHEMA = pa.schema(
+    [(name, pa.int16() if name == "address_year" else pa.string()) for name in IDENTITY_COLUMNS]
+)
+
+
+@dataclass(frozen=True)
+class Identities:
+    """Identities of the VERIFIED requests, one row each in request order, as columns.
+
+    The table holds exactly the :class:`Identity` fields (:data:`IDENTITY_SCHEMA`): the
+    constructors pick those columns by name, so nothing else can ride along.
+    """
+
+    table: pa.Table = field(repr=False)
+
+    def __post_init__(self) -> None:
+        if self.table.schema != IDENTITY_SCHEMA:
+            raise ConfigError("identities must have exactly the identity columns")
+
+    @classmethod
+    def of(cls, records: Sequence[Identity]) -> Identities:
+        """From :class:`Identity` records."""
+        rows = list(zip(*(astuple(r) for r in records), strict=True)) if records else None
+        columns = [
+            pa.array(list(rows[i]) if rows else [], type=f.type)
+            for i, f in enumerate(IDENTITY_SCHEMA)
+        ]
+        return cls(pa.Table.from_arrays(columns, schema=IDENTITY_SCHEMA))
+
+    @classmethod
+    def from_frame(cls, frame: pd.DataFrame) -> Identities:
+        """From a data frame holding (at least) the identity columns; other columns are left out."""
+        return cls(
+            pa.Table.from_pandas(
+                frame[list(IDENTITY_COLUMNS)], schema=IDENTITY_SCHEMA, preserve_index=False
+            )
+        )
+
+    def __len__(self) -> int:
+        return self.table.num_rows
+
+    def __repr__(self) -> str:  # identities are PII: never print them by accident
+        return f"Identities(rows={len(self)}, <redacted>)"
 
 
 def parse_fields(names: Iterable[str]) -> frozenset[IdentityField]:
@@ -99,24 +143,28 @@ class Response:
     def build(
         cls,
         request_ids: Sequence[str],
-        outcomes: Sequence[Outcome],
-        identities: Sequence[Identity | None],
+        outcomes: Sequence[Outcome | str],
+        identities: Identities | Sequence[Identity],
         disclosed: frozenset[IdentityField] = DEFAULT_FIELDS,
     ) -> Response:
-        """Assemble the response; an identity given for a non-VERIFIED request is an error."""
-        if not (len(request_ids) == len(outcomes) == len(identities)):
-            raise ValueError("request_ids, outcomes and identities must have equal length")
+        """Assemble the response from one identity per VERIFIED request (in request order);
+        every other row gets nulls. A count that does not match is an error."""
+        if len(request_ids) != len(outcomes):
+            raise ValueError("request_ids and outcomes must have equal length")
+        if not isinstance(identities, Identities):
+            identities = Identities.of(identities)
+        outcome = np.asarray([str(o) for o in outcomes], dtype=object)
+        for value in pd.unique(outcome):
+            Outcome(value)  # an unknown outcome is an error
+        verified = outcome == Outcome.VERIFIED.value
+        if int(verified.sum()) != len(identities):
+            raise ValueError("identity must be given for VERIFIED requests and only for them")
+        position = np.cumsum(verified) - 1
+        take = pa.array(position, pa.int64(), mask=~verified)  # null: no identity
         schema = response_schema(disclosed)
-        columns: dict[str, list[object]] = {name: [] for name in schema.names}
-        for rid, outcome, ident in zip(request_ids, outcomes, identities, strict=True):
-            outcome = Outcome(outcome)
-            if (ident is not None) != (outcome is Outcome.VERIFIED):
-                raise ValueError("identity must be given for VERIFIED requests and only for them")
-            columns["request_id"].append(rid)
-            columns["outcome"].append(outcome.value)
-            for name in schema.names[2:]:
-                columns[name].append(None if ident is None else getattr(ident, name))
-        return cls(pa.table(columns, schema=schema))
+        columns = [pa.array(request_ids, pa.string()), pa.array(outcome, pa.string())]
+        columns += [identities.table.column(name).take(take) for name in schema.names[2:]]
+        return cls(pa.Table.from_arrays(columns, schema=schema))
 
     def __repr__(self) -> str:
         return f"Response(rows={self.table.num_rows}, columns={self.table.column_names})"

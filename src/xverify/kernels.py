@@ -568,8 +568,10 @@ def _compare_range(
                     lev[p, C_ADDRESS] = 5
                 elif ub == 0:
                     lev[p, C_ADDRESS] = 4
+                elif ua == 0:
+                    lev[p, C_ADDRESS] = 1  # the request names only the building
                 else:
-                    lev[p, C_ADDRESS] = 1  # another unit, or the request names only the building
+                    lev[p, C_ADDRESS] = 0  # another apartment: another home
             else:
                 ti = _and_count(sw, i, rw, j, woff[BF_STREET], woff[BF_STREET + 1])
                 street_hi = 2.0 * ti >= th[TH_STREET] * float(ta + tb)
@@ -796,7 +798,7 @@ def compare_np(
             (ta == 0) | (tb == 0),
             sz & (ua == ub),
             sz & (ub == 0),
-            sz,
+            sz & (ua == 0),
             other_unit,
             street_hi & (nz_a != 0) & (nz_a == nz_b),
             street_same & place_hi,

@@ -26,7 +26,7 @@ import pyarrow.parquet as pq
 
 from . import __version__
 from ._io import atomic_path
-from .disclosure import Identity
+from .disclosure import Identities
 from .encoding.keys import LinkageSecret
 from .encoding.schema import (
     META_FINGERPRINT,
@@ -40,9 +40,12 @@ from .errors import InputError, SchemaError
 TAXPAYERS = "taxpayers.parquet"
 ADDRESSES = "addresses.parquet"
 TAXPAYER_COLUMNS = ("tin", "first_name", "middle_name", "last_name", "suffix")
+OPTIONAL_TAXPAYER_COLUMNS = ("birth_date",)
 ADDRESS_COLUMNS = ("tin", "tax_year", "street", "unit", "city", "state", "zip")
 MAX_YEARS = 32  # the years bit mask is a uint32
 ENCODE_CHUNK = 250_000
+#: Bumped whenever the same register and encoder give other encoded rows (caches key on it).
+REGISTER_REVISION = 2  # 2: birth date and TIN encoded too
 _PLAIN_COLUMNS = ("person", "years")  # the only cached columns that are not random bytes
 
 Progress = Callable[[int], None]
@@ -174,9 +177,13 @@ def _distinct_addresses(folder: Path, tins: pa.Array) -> tuple[pd.DataFrame, int
     return rows, first, last
 
 
-def _taxpayer_names(folder: Path) -> pd.DataFrame:
+def _taxpayer_identifiers(folder: Path) -> pd.DataFrame:
+    """Per person what the encoder compares: names, TIN and (when the register has it) birth
+    date, so that a request carrying a birth date or TIN is compared on it."""
     file = folder / TAXPAYERS
-    return _read(_open(folder, TAXPAYERS), TAXPAYER_COLUMNS[1:], file).to_pandas()
+    pf = _open(folder, TAXPAYERS)
+    optional = [c for c in OPTIONAL_TAXPAYER_COLUMNS if c in pf.schema_arrow.names]
+    return _read(pf, [*TAXPAYER_COLUMNS, *optional], file).to_pandas()
 
 
 def encode_register(
@@ -195,7 +202,8 @@ def encode_register(
     tins = load_tins(folder)
     cache = Path(cache_dir) if cache_dir is not None else folder / ".xverify-cache"
     # the library version is part of the tag: a new encoder never reuses an older cache
-    tag_source = f"{schema.to_json()}|{secret.fingerprint()}|{__version__}|{ENCODER_REVISION}"
+    revisions = f"{__version__}|{ENCODER_REVISION}|{REGISTER_REVISION}"
+    tag_source = f"{schema.to_json()}|{secret.fingerprint()}|{revisions}"
     tag = hashlib.sha256(tag_source.encode()).hexdigest()[:16]
     path = cache / f"register-{tag}.parquet"
     manifest_path = path.with_suffix(".json")
@@ -218,7 +226,7 @@ def encode_register(
             )
 
     rows, first, last = _distinct_addresses(folder, tins)
-    names = _taxpayer_names(folder)
+    names = _taxpayer_identifiers(folder)
     metadata = {
         META_SCHEMA: schema.to_json().encode(),
         META_FINGERPRINT: secret.fingerprint().encode(),
@@ -275,22 +283,28 @@ def encode_register(
 
 
 def identities(
-    folder: Path | str, requests: Sequence[tuple[str, int, int]], *, tin: bool
-) -> list[Identity]:
-    """Identity for each ``(tin, period start, period end)`` of a VERIFIED request.
+    folder: Path | str,
+    tins: Sequence[str],
+    start: Sequence[int],
+    end: Sequence[int],
+    *,
+    tin: bool,
+) -> Identities:
+    """Identities of the VERIFIED requests ``(tins[i], period start[i]..end[i])``, in order.
 
     The name is as on the register; the address is the one on file for the latest tax year inside
-    the period (the last-known address), with that year. Reads only the requested TINs' rows.
+    the period (the last-known address), with that year. Only the requested TINs' rows are kept.
     """
     folder = Path(folder)
-    if not requests:
-        return []
-    wanted = pa.array(sorted({t for t, _, _ in requests}), pa.string())
+    asked = pd.DataFrame({"tin": np.asarray(tins, dtype=object), "start": start, "end": end})
+    asked = asked.rename_axis("pos").reset_index()
+    if asked.empty:
+        return Identities.of([])
+    wanted = pa.array(pd.unique(asked["tin"]), pa.string())
     tp = _read(_open(folder, TAXPAYERS), TAXPAYER_COLUMNS, folder / TAXPAYERS)
     tp = tp.filter(pc.is_in(tp.column("tin"), value_set=wanted)).to_pandas()
     ad = _read(_open(folder, ADDRESSES), ADDRESS_COLUMNS, folder / ADDRESSES)
     ad = ad.filter(pc.is_in(ad.column("tin"), value_set=wanted)).to_pandas()
-    asked = pd.DataFrame(requests, columns=["tin", "start", "end"]).rename_axis("pos").reset_index()
     on_file = asked.merge(ad, on="tin")
     on_file = on_file[
         (on_file["tax_year"] >= on_file["start"]) & (on_file["tax_year"] <= on_file["end"])
@@ -298,26 +312,8 @@ def identities(
     latest = on_file.sort_values(["pos", "tax_year"]).drop_duplicates("pos", keep="last")
     if len(latest) != len(asked):
         raise ValueError("a verified request must have an address on file in its period")
-    rows = latest.merge(tp, on="tin", how="left").sort_values("pos")
-    out = []
-    for r in rows.itertuples(index=False):
-        out.append(
-            Identity(
-                first_name=_s(r.first_name),
-                middle_name=_s(r.middle_name),
-                last_name=_s(r.last_name),
-                suffix=_s(r.suffix),
-                street=_s(r.street),
-                unit=_s(r.unit),
-                city=_s(r.city),
-                state=_s(r.state),
-                zip=_s(r.zip),
-                address_year=int(r.tax_year),
-                tin=r.tin if tin else None,
-            )
-        )
-    return out
-
-
-def _s(value: object) -> str | None:
-    return None if pd.isna(value) else str(value)
+    rows = latest.merge(tp, on="tin", how="left")
+    rows = rows.sort_values("pos").rename(columns={"tax_year": "address_year"})
+    if not tin:
+        rows["tin"] = None
+    return Identities.from_frame(rows)

@@ -26,7 +26,7 @@ from .blocking import TokenStats
 from .compare import COMPARISONS, Comparison, address_agrees
 from .config import MatchConfig
 from .decide import Candidates, Requests, decide
-from .disclosure import Response
+from .disclosure import IdentityField, Response
 from .encoding.encoder import read_encoded
 from .encoding.keys import LinkageSecret
 from .encoding.schema import EncodingSchema
@@ -275,21 +275,18 @@ class Verifier:
 
     def _respond(self, table: pa.Table, decisions: pd.DataFrame) -> Response:
         verified = decisions["outcome"].to_numpy() == Outcome.VERIFIED.value
-        rows = np.flatnonzero(verified)
-        start = table.column("tax_period_start").to_numpy(zero_copy_only=False)
-        end = table.column("tax_period_end").to_numpy(zero_copy_only=False)
-        tins = decisions["tin"].to_numpy()
-        wanted = [(str(tins[i]), int(start[i]), int(end[i])) for i in rows]
+        rows = pa.array(np.flatnonzero(verified), pa.int64())
         found = identities(
-            self.register_path, wanted, tin="tin" in {f.value for f in self.config.disclose}
+            self.register_path,
+            decisions["tin"].to_numpy()[verified],
+            table.column("tax_period_start").take(rows).to_numpy(zero_copy_only=False),
+            table.column("tax_period_end").take(rows).to_numpy(zero_copy_only=False),
+            tin=IdentityField.TIN in self.config.disclose,
         )
-        idents: list = [None] * len(decisions)
-        for i, ident in zip(rows, found, strict=True):
-            idents[i] = ident
         return Response.build(
             decisions["request_id"].tolist(),
-            [Outcome(o) for o in decisions["outcome"]],
-            idents,
+            decisions["outcome"].tolist(),
+            found,
             self.config.disclose,
         )
 
