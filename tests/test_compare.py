@@ -16,6 +16,7 @@ from xverify.compare import (
     address_agrees,
     compare_pairs,
     encoded_table,
+    vetoed,
 )
 from xverify.encoding.schema import BloomField, TokenType
 from xverify.errors import ConfigError
@@ -56,15 +57,16 @@ def test_address_levels() -> None:
     full = 0xFFFF
     sub = _addr([1], [4], [10], [full])
     reg = _addr(
-        [1, 1, 1, 2, 2, 2, 0],
-        [4, 0, 5, 0, 0, 0, 0],
-        [10, 10, 10, 10, 11, 12, 0],
-        [full, full, full, 0xFFFE, 0xFFFE, 0xFF, 0],
+        [1, 1, 1, 2, 2, 2, 0, 2],
+        [4, 0, 5, 0, 0, 0, 0, 0],
+        [10, 10, 10, 10, 11, 12, 0, 11],
+        [full, full, full, 0xFFFE, full, 0xFF, 0, 0xFFFE],
     )
     lev = _levels(sub, reg)[:, C.ADDRESS]
-    # full, unit one side, other unit, number+zip & street~, street~ & place~, differs, missing
-    assert lev.tolist() == [5, 4, 0, 3, 2, 0, MISSING]
-    assert address_agrees(_levels(sub, reg)).tolist() == [1, 1, 0, 1, 1, 0, 0]
+    # full, unit one side, other unit, number+zip & street~, same street line & place~ (a ZIP
+    # typo), differs, missing, a street line that is only close (a neighbour's house number)
+    assert lev.tolist() == [5, 4, 0, 3, 2, 0, MISSING, 0]
+    assert address_agrees(_levels(sub, reg)).tolist() == [1, 1, 0, 1, 1, 0, 0, 0]
     building = _levels(_addr([1], [0], [10], [full]), reg)[:, C.ADDRESS]
     assert building[:3].tolist() == [1, 5, 1]  # only the building of an apartment on file
 
@@ -221,3 +223,22 @@ def test_a_request_naming_only_the_building_does_not_confirm_an_apartment() -> N
     lev = _levels(sub, reg)[:, C.ADDRESS]
     assert lev.tolist() == [1, 0]  # exact street line; street typo with the same number + ZIP
     assert not address_agrees(_levels(sub, reg)).any()
+
+
+@pytest.mark.parametrize(
+    ("suffix", "birth_date", "tin", "veto"),
+    [
+        (MISSING, MISSING, MISSING, False),
+        (2, 1, 1, False),
+        (1, MISSING, MISSING, False),  # only the record has a suffix: requests drop them
+        (0, MISSING, MISSING, True),  # JR asked, SR on file
+        (MISSING, 0, MISSING, True),  # another birth date: another person, whatever the weight
+        (MISSING, MISSING, 0, True),
+    ],
+)
+def test_identifiers_that_name_another_person_veto(
+    suffix: int, birth_date: int, tin: int, veto: bool
+) -> None:
+    levels = np.full((1, len(C)), MISSING, np.int8)
+    levels[0, [C.SUFFIX, C.BIRTH_DATE, C.TIN]] = suffix, birth_date, tin
+    assert vetoed(levels).tolist() == [veto]

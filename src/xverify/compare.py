@@ -11,7 +11,7 @@ comparison     level  meaning
 given          4      a given-name component agrees exactly (TF-adjusted)
                3      canonical given names agree (nickname: BILL ~ WILLIAM)
                2      Dice of given-name filters >= ``given_hi`` (0.9)
-               1      Dice >= ``given_lo`` (0.5) or the phonetic codes agree (typo, OCR)
+               1      Dice >= ``given_lo`` (0.7) or the phonetic codes agree (typo, OCR)
                0      else;  -1 missing on a side
 surname        5      all surname components agree exactly (same component sets; TF-adjusted)
                4      some component agrees exactly (dropped second surname; TF-adjusted)
@@ -24,13 +24,14 @@ suffix         2      suffix agrees
                1      only the register record has a suffix (requests often drop it)
                0      differs: JR vs SR, or a suffix asked that the record lacks (JR asked,
                       none on file: maybe the registered father's son);  -1 neither side
-birth_date     1 / 0 / -1
-tin            1 / 0 / -1
+birth_date     1 / 0 / -1  (0 vetoes disclosure: :func:`vetoed`)
+tin            1 / 0 / -1  (0 vetoes disclosure)
 address        5      street line + ZIP agree and unit agrees (or neither has one)
                4      street line + ZIP agree, a unit on the request that the record lacks
                3      house number + ZIP agree and street Dice >= ``street_hi`` (0.8)
-               2      street Dice >= ``street_same`` (0.95: the same street line, not a neighbour
-                      on the same street) and place (city, ZIP) Dice >= ``place_hi`` (ZIP typo)
+               2      street Dice >= ``street_same`` (1.0: the same street line, house number
+                      included, not a neighbour on the same street) and place (city, ZIP) Dice
+                      >= ``place_hi`` (a ZIP typo)
                1      street line + ZIP agree, the record has a unit and the request gives
                       none: the same building, confirmed as the same home only together with
                       an agreeing birth date or TIN (a namesake in another apartment is the
@@ -82,6 +83,7 @@ __all__ = [
     "compare_pairs",
     "encoded_table",
     "random_encoded_table",
+    "vetoed",
 ]
 
 MISSING = K.MISSING
@@ -178,6 +180,17 @@ def address_agrees(levels: np.ndarray) -> np.ndarray:
     )
 
 
+def vetoed(levels: np.ndarray) -> np.ndarray:
+    """Per pair: evidence that names another person outright, whatever the weight: a differing
+    suffix (JR vs SR, or JR asked and none on file), birth date or TIN."""
+    levels = np.asarray(levels)
+    return (
+        (levels[:, int(Comparison.SUFFIX)] == 0)
+        | (levels[:, int(Comparison.BIRTH_DATE)] == 0)
+        | (levels[:, int(Comparison.TIN)] == 0)
+    )
+
+
 if list(BloomField).index(BloomField.PLACE) != K.BF_PLACE or len(BloomField) != 5:
     raise SchemaError("kernels expect the BloomField order of schema version 1")
 if list(TokenType).index(TokenType.TIN) != K.TT_TIN or len(TokenType) != 13:
@@ -194,7 +207,7 @@ class CompareConfig:
     surname_lo: float = 0.7
     street_hi: float = 0.8
     place_hi: float = 0.8
-    street_same: float = 0.95
+    street_same: float = 1.0  # the same filter: a neighbour's house number is not a typo
 
     def __post_init__(self) -> None:
         for name in (

@@ -5,9 +5,9 @@ with the tax years it is on file for. Per request and candidate *person*:
 
 * ``full`` — best match weight over that person's rows whose address agrees **and** is on file
   for a tax year inside the requested period, and that carry no *veto* (evidence that names
-  another person outright, such as JR asked and SR or no suffix on file: a Jr. and a Sr. with
-  a rare name and one address must never be disclosed for one another, however high the
-  weight);
+  another person outright, such as JR asked and SR or no suffix on file, or another birth date:
+  a Jr. and a Sr. with a rare name and one address must never be disclosed for one another,
+  however high the weight);
 * ``any`` — best match weight over all that person's rows (any address, any year);
 * ``name`` — the name part of the weight.
 

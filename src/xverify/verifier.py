@@ -23,7 +23,7 @@ import pyarrow.parquet as pq
 from ._io import atomic_path
 from .auditlog import AuditLog, EntryKind
 from .blocking import TokenStats
-from .compare import COMPARISONS, Comparison, address_agrees
+from .compare import COMPARISONS, address_agrees, vetoed
 from .config import MatchConfig
 from .decide import Candidates, Requests, decide
 from .disclosure import IdentityField, Response
@@ -49,7 +49,6 @@ TRAINING_REQUESTS = 20_000
 #: pairs below this weight (2^-16 odds) are dropped after scoring: even a thousand of them
 #: change a request's probability by less than 0.0001
 NEGLIGIBLE_BITS = -16.0
-SUFFIX_DIFFERS = 0  # level of the suffix comparison: JR vs SR, or JR asked and none on file
 
 
 @dataclass(frozen=True)
@@ -270,7 +269,7 @@ class Verifier:
             name_weight=scored.name_weight,
             address_agrees=address_agrees(scored.levels),
             levels=scored.levels,
-            vetoed=scored.levels[:, int(Comparison.SUFFIX)] == SUFFIX_DIFFERS,
+            vetoed=vetoed(scored.levels),
         )
 
     def _respond(self, table: pa.Table, decisions: pd.DataFrame) -> Response:
