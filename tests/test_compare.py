@@ -37,7 +37,13 @@ def _levels(sub, reg, **kw) -> np.ndarray:
     return out
 
 
-def _addr(street_zip: list[int], unit: list[int], number_zip: list[int], street_bits: list[int]):
+def _addr(
+    street_zip: list[int],
+    unit: list[int],
+    number_zip: list[int],
+    street_bits: list[int],
+    house: list[int] | None = None,
+):
     n = len(street_zip)
     street = np.zeros((n, 8), np.uint64)
     for i, b in enumerate(street_bits):
@@ -49,6 +55,7 @@ def _addr(street_zip: list[int], unit: list[int], number_zip: list[int], street_
             TokenType.STREET_ZIP: col(street_zip),
             TokenType.UNIT: col(unit),
             TokenType.STREET_NUMBER_ZIP: col(number_zip),
+            TokenType.HOUSE_NUMBER: col(house if house is not None else [7] * n),
         },
     )
 
@@ -60,11 +67,12 @@ def test_address_levels() -> None:
         [1, 1, 1, 2, 2, 2, 0, 2],
         [4, 0, 5, 0, 0, 0, 0, 0],
         [10, 10, 10, 10, 11, 12, 0, 11],
-        [full, full, full, 0xFFFE, full, 0xFF, 0, 0xFFFE],
+        [full, full, full, 0xFFFE, 0xFFFE, 0xFF, 0, 0xFFFE],
+        [7, 7, 7, 7, 7, 7, 0, 8],
     )
     lev = _levels(sub, reg)[:, C.ADDRESS]
-    # full, unit one side, other unit, number+zip & street~, same street line & place~ (a ZIP
-    # typo), differs, missing, a street line that is only close (a neighbour's house number)
+    # full, unit one side, other unit, number+zip & street~, house number & street~ & place~
+    # (a ZIP typo and a street typo), differs, missing, street~ at another house number
     assert lev.tolist() == [5, 4, 0, 3, 2, 0, MISSING, 0]
     assert address_agrees(_levels(sub, reg)).tolist() == [1, 1, 0, 1, 1, 0, 0, 0]
     building = _levels(_addr([1], [0], [10], [full]), reg)[:, C.ADDRESS]

@@ -130,6 +130,26 @@ def test_unit_token_is_the_unit_alone_and_the_street_token_tells_buildings_apart
     assert sz[0] == sz[2] != sz[1]
 
 
+def test_house_number_token_is_the_number_alone() -> None:
+    other_street_and_zip = dict(ROW, street="123 Oak Avenue", zip="10001")
+    other_number = dict(ROW, street="125 N Main St")
+    no_number = dict(ROW, street="N Main St")
+    t = encode_frame(frame(ROW, other_street_and_zip, other_number, no_number), KEY)
+    h = token_slots(t, TokenType.HOUSE_NUMBER)[:, 0]
+    assert h[0] == h[1] != h[2] and h[0] != 0 and h[3] == 0
+
+
+def test_ocr_digits_in_names_read_as_letters() -> None:
+    ocr = dict(ROW, first_name="J0SE", last_name="6ARCIA L0PEZ", middle_name="8")
+    t = encode_frame(frame(dict(ROW, middle_name="8"), ocr), KEY)
+    for tt in (TokenType.GIVEN, TokenType.SURNAME, TokenType.GIVEN_CANONICAL):
+        s = token_slots(t, tt)
+        assert np.array_equal(s[0], s[1]), tt
+    assert np.array_equal(
+        filter_words(t, BloomField.GIVEN)[0], filter_words(t, BloomField.GIVEN)[1]
+    )
+
+
 def test_nickname_adds_canonical_token() -> None:
     t = encode_frame(frame(dict(ROW, first_name="Pepe"), ROW), KEY)
     canon = token_slots(t, TokenType.GIVEN_CANONICAL)

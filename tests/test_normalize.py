@@ -94,6 +94,25 @@ def test_nicknames_share_a_canonical_with_the_formal_name(nick: str, canonical: 
     assert nz.normalize_name(nick, None, "X").given == (nz.fold(nick),)
 
 
+@pytest.mark.parametrize(
+    ("nick", "formal"),
+    [("Ray", "RAYMOND"), ("Chris", "CHRISTOPHER"), ("Thad", "THADDEUS"), ("Luke", "LUCAS")],
+)
+def test_nickname_and_formal_name_agree_both_ways(nick: str, formal: str) -> None:
+    """A nickname lists the formal names it stands for, the most common first, and every
+    name lists itself: mutual pairs (RAY, RAYMOND) and crowded ones (CHRIS) still meet."""
+    assert set(nz.canonical_given(nick)) & set(nz.canonical_given(formal))
+
+
+def test_formal_names_sharing_a_nickname_stay_apart() -> None:
+    assert not set(nz.canonical_given("CHRISTOPHER")) & set(nz.canonical_given("CHRISTINA"))
+
+
+def test_ocr_digits_in_names_are_read_as_letters() -> None:
+    assert nz.normalize_name("J0HN", "R0SE", "5MITH") == nz.normalize_name("JOHN", "ROSE", "SMITH")
+    assert nz.normalize_name("JOHN", None, "SMITH 3RD").suffix == "III"  # suffixes keep digits
+
+
 def test_unknown_given_name_is_its_own_canonical() -> None:
     assert nz.canonical_given("Xochitl") == ("XOCHITL",)
     assert nz.canonical_given("") == ()

@@ -29,9 +29,9 @@ tin            1 / 0 / -1  (0 vetoes disclosure)
 address        5      street line + ZIP agree and unit agrees (or neither has one)
                4      street line + ZIP agree, a unit on the request that the record lacks
                3      house number + ZIP agree and street Dice >= ``street_hi`` (0.8)
-               2      street Dice >= ``street_same`` (1.0: the same street line, house number
-                      included, not a neighbour on the same street) and place (city, ZIP) Dice
-                      >= ``place_hi`` (a ZIP typo)
+               2      house number agrees, street Dice >= ``street_same`` (0.9) and place
+                      (city, ZIP) Dice >= ``place_hi``: a ZIP typo, with or without a typo in
+                      the street name, and never a neighbour's house number
                1      street line + ZIP agree, the record has a unit and the request gives
                       none: the same building, confirmed as the same home only together with
                       an agreeing birth date or TIN (a namesake in another apartment is the
@@ -192,9 +192,9 @@ def vetoed(levels: np.ndarray) -> np.ndarray:
 
 
 if list(BloomField).index(BloomField.PLACE) != K.BF_PLACE or len(BloomField) != 5:
-    raise SchemaError("kernels expect the BloomField order of schema version 1")
-if list(TokenType).index(TokenType.TIN) != K.TT_TIN or len(TokenType) != 13:
-    raise SchemaError("kernels expect the TokenType order of schema version 1")
+    raise SchemaError("kernels expect the BloomField order of the encoding schema")
+if list(TokenType).index(TokenType.HOUSE_NUMBER) != K.TT_HOUSE_NUMBER or len(TokenType) != 14:
+    raise SchemaError("kernels expect the TokenType order of the encoding schema")
 
 
 @dataclass(frozen=True)
@@ -207,7 +207,7 @@ class CompareConfig:
     surname_lo: float = 0.7
     street_hi: float = 0.8
     place_hi: float = 0.8
-    street_same: float = 1.0  # the same filter: a neighbour's house number is not a typo
+    street_same: float = 0.9
 
     def __post_init__(self) -> None:
         for name in (

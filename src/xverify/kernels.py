@@ -45,7 +45,8 @@ BF_GIVEN, BF_MIDDLE, BF_SURNAME, BF_STREET, BF_PLACE = 0, 1, 2, 3, 4
     TT_ZIP5,
     TT_BIRTH_DATE,
     TT_TIN,
-) = range(13)
+    TT_HOUSE_NUMBER,
+) = range(14)
 
 # comparison columns of the levels matrix (xverify.compare.Comparison has the same order)
 C_GIVEN, C_SURNAME, C_MIDDLE, C_SUFFIX, C_BIRTH_DATE, C_TIN, C_ADDRESS = range(7)
@@ -584,7 +585,9 @@ def _compare_range(
                 elif street_hi and y != 0 and y == rt[j, soff[TT_STREET_NUMBER_ZIP]]:
                     lev[p, C_ADDRESS] = 3
                 else:
+                    h = st[i, soff[TT_HOUSE_NUMBER]]
                     same = 2.0 * ti >= th[TH_STREET_SAME] * float(ta + tb)
+                    same = same and h != 0 and h == rt[j, soff[TT_HOUSE_NUMBER]]
                     pa = sbits[i, BF_PLACE]
                     pb = rbits[j, BF_PLACE]
                     pi = 0
@@ -791,7 +794,10 @@ def compare_np(
     sz = (sz_a != 0) & (sz_a == sz_b)
     street_hi = 2.0 * ti >= th[TH_STREET] * (ta + tb).astype(np.float64)
     place_hi = ((pa + pb) > 0) & (2.0 * pi >= th[TH_PLACE] * (pa + pb).astype(np.float64))
-    street_same = 2.0 * ti >= th[TH_STREET_SAME] * (ta + tb).astype(np.float64)
+    hn_a, hn_b = a_t[:, soff[TT_HOUSE_NUMBER]], b_t[:, soff[TT_HOUSE_NUMBER]]
+    street_same = (2.0 * ti >= th[TH_STREET_SAME] * (ta + tb).astype(np.float64)) & (
+        (hn_a != 0) & (hn_a == hn_b)
+    )
     other_unit = (ub != 0) & (ua != ub)
     lev[:, C_ADDRESS] = np.select(
         [

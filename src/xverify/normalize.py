@@ -205,10 +205,20 @@ def _split_trailing_suffix(words: list[str]) -> tuple[list[str], str]:
     return words, ""
 
 
+#: digits an OCR misreads letters as; names hold no digits, so a word mixing letters and digits
+#: is read back as letters (J0HN → JOHN, AUST1N → AUSTIN, 5MITH → SMITH)
+_OCR_DIGITS = str.maketrans("012568", "OIZSGB")
+
+
+def _ocr_letters(words: list[str]) -> list[str]:
+    return [w.translate(_OCR_DIGITS) if not w.isalpha() and not w.isdigit() else w for w in words]
+
+
 def surname_components(value: Any) -> tuple[tuple[str, ...], str]:
     """Surname components (particles attached, "Y" and hyphens dropped) and a trailing suffix."""
     words = fold(value).split()
     words, suffix = _split_trailing_suffix(words)
+    words = _ocr_letters(words)
     words = [w for i, w in enumerate(words) if not (w in CONJUNCTIONS and 0 < i < len(words) - 1)]
     return tuple(_group_particles(words)), suffix
 
@@ -219,13 +229,13 @@ def given_components(value: Any) -> tuple[tuple[str, ...], str]:
     while len(words) >= 2 and words[0] in _TITLES:
         words = words[1:]
     words, suffix = _split_trailing_suffix(words)
-    return tuple(_group_particles(words)), suffix
+    return tuple(_group_particles(_ocr_letters(words))), suffix
 
 
 def middle_components(value: Any) -> tuple[tuple[str, ...], str]:
     """Middle-name words and a trailing suffix ("JR" in a middle-name field)."""
     words, suffix = _split_trailing_suffix(fold(value).split())
-    return tuple(words), suffix
+    return tuple(_ocr_letters(words)), suffix
 
 
 def core(component: str) -> str:
@@ -249,51 +259,54 @@ def _spanish_nicknames() -> dict[str, tuple[str, ...]]:
 
 
 @functools.cache
-def _spanish_formal() -> frozenset[str]:
-    return frozenset(
-        w for canons in _spanish_nicknames().values() for c in canons for w in c.split()
+def _given_popularity() -> dict[str, float]:
+    """Bearers per given name (the SSA/census counts shipped in ``xverify.data``)."""
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(
+        resources.files("xverify.data").joinpath("first_names.parquet"), columns=["name", "count"]
     )
+    counts: dict[str, float] = {}
+    for name, c in zip(table["name"].to_pylist(), table["count"].to_pylist(), strict=True):
+        key = fold(name)
+        counts[key] = counts.get(key, 0.0) + float(c)
+    return counts
 
 
 @functools.cache
 def _english_nicknames() -> dict[str, tuple[str, ...]]:
-    """name → its cluster's most central names (most nicknames first), itself included."""
+    """nickname → the names it is a nickname of, the most common first: CHRIS stands for
+    CHRISTOPHER far more often than for CHRISTIANA, and only the first few fit the slots."""
     from nicknames import name_triplets
 
-    children: dict[str, set[str]] = {}
+    formal: dict[str, set[str]] = {}
     for t in name_triplets():
         if str(getattr(t.relationship, "value", t.relationship)) == "has_nickname":
-            children.setdefault(fold(t.name1), set()).add(fold(t.name2))
-    degree = {k: len(v) for k, v in children.items()}
-    related: dict[str, set[str]] = {}
-    for parent, kids in children.items():
-        for kid in kids:
-            related.setdefault(kid, {kid}).add(parent)
-    out: dict[str, tuple[str, ...]] = {}
-    for name, group in related.items():
-        ranked = sorted(group - {name}, key=lambda p: (-degree.get(p, 0), p))
-        # a formal name (one with nicknames of its own) leads its own list
-        out[name] = (name, *ranked) if degree.get(name, 0) >= 2 else tuple(ranked)
-    return out
+            formal.setdefault(fold(t.name2), set()).add(fold(t.name1))
+    popular = _given_popularity()
+    return {
+        nick: tuple(sorted(names - {nick}, key=lambda n: (-popular.get(n, 0.0), n)))
+        for nick, names in formal.items()
+    }
 
 
-def canonical_given(name: str, limit: int = 2) -> tuple[str, ...]:
-    """Canonical forms of one given name: itself when it is in no nickname table.
+def canonical_given(name: str, limit: int = 6) -> tuple[str, ...]:
+    """Canonical forms of one given name: the name itself, then the names it is a nickname of
+    (Spanish table first: PEPE → JOSE; then English, most common first: BILL → WILLIAM ...).
 
-    Spanish table first (PEPE → JOSE, CHEMA → JOSE, MARIA), then the English cluster of the name
-    ordered by how many nicknames each member has (BILL → WILLIAM, ROBERT; WILLIAM → WILLIAM,
-    ...), so a nickname and its formal name share a canonical value. Multi-word canonicals
-    contribute their words in order.
+    A nickname and its formal name then share a value (RAY: RAY, RAYMOND; RAYMOND: RAYMOND, RAY),
+    while two formal names share one only when one is a nickname of the other. Multi-word
+    canonicals contribute their words in order.
     """
     name = fold(name)
     if not name:
         return ()
-    found: list[str] = [name] if name in _spanish_formal() else []
+    found: list[str] = [name]
     for canon in _spanish_nicknames().get(name, ()) + _english_nicknames().get(name, ()):
         for w in canon.split():
             if w not in found:
                 found.append(w)
-    return tuple(found[:limit]) if found else (name,)
+    return tuple(found[:limit])
 
 
 _PHONETIC_RULES = (

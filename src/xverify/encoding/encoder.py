@@ -33,6 +33,8 @@ What each column holds (``core`` = a component without particles, "DE LA CRUZ" â
 ``tok_zip5``           SipHash(ZIP5)
 ``tok_birth_date``     SipHash(proleptic Gregorian day number)
 ``tok_tin``            SipHash(9-digit TIN as an integer)
+``tok_house_number``   SipHash(house number digest): with a street Dice, it confirms a street
+                       line whose street name and ZIP both have a typo, and never a neighbour's
 ``missing``            bit ``i`` set when the ``i``-th Bloom field is empty
 =====================  =====================================================================
 """
@@ -72,7 +74,7 @@ _FIELD_BIT = {f: np.uint16(1 << i) for i, f in enumerate(BloomField)}
 
 
 #: Bumped whenever the same schema would encode a value differently (caches key on it).
-ENCODER_REVISION = 3
+ENCODER_REVISION = 4  # 4: house number token, OCR digits in names, nickname ranking
 
 
 def _column(table: pa.Table, name: str) -> tuple[np.ndarray, list[Any]]:
@@ -186,6 +188,8 @@ def _name_lists(
     flat = pc.list_flatten(words)
     lengths = pc.fill_null(pc.list_value_length(words), 0).to_numpy(zero_copy_only=False)
     flagged = pc.is_in(flat, value_set=pa.array(sorted(special), pa.string()))
+    # words with digits go to the parser: suffixes (3RD) and OCR misreads (J0HN)
+    flagged = pc.or_(flagged, pc.match_substring_regex(flat, "[0-9]"))
     rows = np.repeat(np.arange(n), lengths)
     has_special = np.zeros(n, dtype=bool)
     has_special[rows[flagged.to_numpy(zero_copy_only=False)]] = True
@@ -404,6 +408,9 @@ def encode_frame(
         prf_key[TokenType.UNIT], unit_d[:, None], has_street & (row_unit != 0)
     )[:, None]  # fmt: skip
     tokens[TokenType.ZIP5] = siphash_words(prf_key[TokenType.ZIP5], row_zip, has_zip)[:, None]
+    tokens[TokenType.HOUSE_NUMBER] = siphash_words(
+        prf_key[TokenType.HOUSE_NUMBER], num_d[:, None], has_street & (num_d != 0)
+    )[:, None]  # fmt: skip
 
     # -- other identifiers ----------------------------------------------------------------------
     bd_codes, bd_u = _column(table, "birth_date")

@@ -29,7 +29,7 @@ import pyarrow as pa
 
 from ..errors import SchemaError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: HOUSE_NUMBER token
 META_SCHEMA = b"xverify.schema"
 META_FINGERPRINT = b"xverify.key_fingerprint"
 META_VERSION = b"xverify.version"
@@ -62,6 +62,7 @@ class TokenType(StrEnum):
     ZIP5 = "zip5"
     BIRTH_DATE = "birth_date"
     TIN = "tin"
+    HOUSE_NUMBER = "house_number"  # alone: a ZIP typo together with a street typo
 
 
 DEFAULT_SLOTS: MappingProxyType[TokenType, int] = MappingProxyType(
@@ -79,6 +80,7 @@ DEFAULT_SLOTS: MappingProxyType[TokenType, int] = MappingProxyType(
         TokenType.ZIP5: 1,
         TokenType.BIRTH_DATE: 1,
         TokenType.TIN: 1,
+        TokenType.HOUSE_NUMBER: 1,
     }
 )
 
@@ -134,7 +136,7 @@ class EncodingSchema:
         if set(self.slots) != set(TokenType) or any(n < 1 for n in self.slots.values()):
             raise SchemaError("encoding schema must give every token type at least one slot")
         if self.token_bytes != 8:
-            raise SchemaError("tokens are 8 bytes in schema version 1")
+            raise SchemaError(f"tokens are 8 bytes in schema version {SCHEMA_VERSION}")
 
     # -- columns -----------------------------------------------------------------------------
     @staticmethod
