@@ -229,8 +229,10 @@ def test_a_request_naming_only_the_building_does_not_confirm_an_apartment() -> N
     sub = _addr([1, 2], [0, 0], [10, 10], [full, full])
     reg = _addr([1], [7], [10], [full])
     lev = _levels(sub, reg)[:, C.ADDRESS]
-    assert lev.tolist() == [1, 0]  # exact street line; street typo with the same number + ZIP
+    assert lev.tolist() == [1, 1]  # exact street line; street typo with the same number + ZIP
     assert not address_agrees(_levels(sub, reg)).any()
+    far = _addr([2], [0], [11], [0xFF])  # another building altogether
+    assert _levels(far, reg)[:, C.ADDRESS].tolist() == [0]
 
 
 @pytest.mark.parametrize(

@@ -29,13 +29,13 @@ tin            1 / 0 / -1  (0 vetoes disclosure)
 address        5      street line + ZIP agree and unit agrees (or neither has one)
                4      street line + ZIP agree, a unit on the request that the record lacks
                3      house number + ZIP agree and street Dice >= ``street_hi`` (0.8)
-               2      house number agrees, street Dice >= ``street_same`` (0.9) and place
-                      (city, ZIP) Dice >= ``place_hi``: a ZIP typo, with or without a typo in
-                      the street name, and never a neighbour's house number
-               1      street line + ZIP agree, the record has a unit and the request gives
-                      none: the same building, confirmed as the same home only together with
-                      an agreeing birth date or TIN (a namesake in another apartment is the
-                      classic wrong disclosure)
+               2      house number agrees, street Dice >= ``street_hi`` and place (city, ZIP)
+                      Dice >= ``place_hi`` (0.8): a ZIP typo, with or without a typo in the
+                      street name, and never a neighbour's house number
+               1      street line + ZIP agree (or level 2 or 3 holds), the record has a unit and
+                      the request gives none: the same building, confirmed as the same home only
+                      together with an agreeing birth date or TIN (a namesake in another
+                      apartment is the classic wrong disclosure)
                0      else, and whenever the record has a unit the request does not match
                       (another apartment: another home);  -1 street missing on a side
 =============  =====  ==========================================================================
@@ -207,7 +207,6 @@ class CompareConfig:
     surname_lo: float = 0.7
     street_hi: float = 0.8
     place_hi: float = 0.8
-    street_same: float = 0.9
 
     def __post_init__(self) -> None:
         for name in (
@@ -217,15 +216,10 @@ class CompareConfig:
             "surname_lo",
             "street_hi",
             "place_hi",
-            "street_same",
         ):
             if not 0.0 < getattr(self, name) <= 1.0:
                 raise ConfigError(f"{name} must be in (0, 1]")
-        if (
-            self.given_lo > self.given_hi
-            or self.surname_lo > self.surname_hi
-            or self.street_hi > self.street_same
-        ):
+        if self.given_lo > self.given_hi or self.surname_lo > self.surname_hi:
             raise ConfigError("lower Dice thresholds must not exceed the higher ones")
 
     def thresholds(self) -> np.ndarray:
@@ -237,7 +231,6 @@ class CompareConfig:
                 self.surname_lo,
                 self.street_hi,
                 self.place_hi,
-                self.street_same,
             ],
             dtype=np.float64,
         )

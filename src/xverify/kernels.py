@@ -52,9 +52,7 @@ BF_GIVEN, BF_MIDDLE, BF_SURNAME, BF_STREET, BF_PLACE = 0, 1, 2, 3, 4
 C_GIVEN, C_SURNAME, C_MIDDLE, C_SUFFIX, C_BIRTH_DATE, C_TIN, C_ADDRESS = range(7)
 N_COMPARISONS = 7
 # columns of the threshold vector (xverify.compare.CompareConfig.thresholds())
-TH_GIVEN_HI, TH_GIVEN_LO, TH_SURNAME_HI, TH_SURNAME_LO, TH_STREET, TH_PLACE, TH_STREET_SAME = range(
-    7
-)
+TH_GIVEN_HI, TH_GIVEN_LO, TH_SURNAME_HI, TH_SURNAME_LO, TH_STREET, TH_PLACE = range(6)
 # term-frequency columns: log2 frequency of the agreeing surname / given tokens
 TF_SURNAME, TF_GIVEN = 0, 1
 
@@ -579,24 +577,22 @@ def _compare_range(
                 ua = st[i, soff[TT_UNIT]]
                 ub = rt[j, soff[TT_UNIT]]
                 y = st[i, soff[TT_STREET_NUMBER_ZIP]]
-                if ub != 0 and ua != ub:
-                    # another apartment, or only the building: never an agreement
-                    lev[p, C_ADDRESS] = 0
-                elif street_hi and y != 0 and y == rt[j, soff[TT_STREET_NUMBER_ZIP]]:
-                    lev[p, C_ADDRESS] = 3
+                level = 0
+                if street_hi and y != 0 and y == rt[j, soff[TT_STREET_NUMBER_ZIP]]:
+                    level = 3
                 else:
                     h = st[i, soff[TT_HOUSE_NUMBER]]
-                    same = 2.0 * ti >= th[TH_STREET_SAME] * float(ta + tb)
-                    same = same and h != 0 and h == rt[j, soff[TT_HOUSE_NUMBER]]
+                    same = street_hi and h != 0 and h == rt[j, soff[TT_HOUSE_NUMBER]]
                     pa = sbits[i, BF_PLACE]
                     pb = rbits[j, BF_PLACE]
-                    pi = 0
                     if same and pa + pb > 0:
                         pi = _and_count(sw, i, rw, j, woff[BF_PLACE], woff[BF_PLACE + 1])
-                    if same and pa + pb > 0 and 2.0 * pi >= th[TH_PLACE] * float(pa + pb):
-                        lev[p, C_ADDRESS] = 2
-                    else:
-                        lev[p, C_ADDRESS] = 0
+                        if 2.0 * pi >= th[TH_PLACE] * float(pa + pb):
+                            level = 2
+                if ub != 0 and ua != ub:
+                    # another apartment: another home; no unit asked: the building at most
+                    level = 1 if level > 0 and ua == 0 else 0
+                lev[p, C_ADDRESS] = level
 
 
 @numba.njit(cache=True, nogil=True)
@@ -795,21 +791,21 @@ def compare_np(
     street_hi = 2.0 * ti >= th[TH_STREET] * (ta + tb).astype(np.float64)
     place_hi = ((pa + pb) > 0) & (2.0 * pi >= th[TH_PLACE] * (pa + pb).astype(np.float64))
     hn_a, hn_b = a_t[:, soff[TT_HOUSE_NUMBER]], b_t[:, soff[TT_HOUSE_NUMBER]]
-    street_same = (2.0 * ti >= th[TH_STREET_SAME] * (ta + tb).astype(np.float64)) & (
-        (hn_a != 0) & (hn_a == hn_b)
-    )
+    same_house = street_hi & (hn_a != 0) & (hn_a == hn_b)
     other_unit = (ub != 0) & (ua != ub)
+    fuzzy = (street_hi & (nz_a != 0) & (nz_a == nz_b)) | (same_house & place_hi)
     lev[:, C_ADDRESS] = np.select(
         [
             (ta == 0) | (tb == 0),
             sz & (ua == ub),
             sz & (ub == 0),
             sz & (ua == 0),
+            other_unit & (ua == 0) & fuzzy,
             other_unit,
             street_hi & (nz_a != 0) & (nz_a == nz_b),
-            street_same & place_hi,
+            same_house & place_hi,
         ],
-        [MISSING, 5, 4, 1, 0, 3, 2],
+        [MISSING, 5, 4, 1, 1, 0, 3, 2],
         0,
     )
     return lev, tf

@@ -112,7 +112,7 @@ __all__ = [
     "train_model",
 ]
 
-MODEL_VERSION = 1
+MODEL_VERSION = 2  # 2: encoding schema 2 address levels, birth date compared
 _N_LEVELS = {c: len(LEVEL_LABELS[c]) for c in Comparison}
 _MAX_LEVELS = max(_N_LEVELS.values())
 
