@@ -11,13 +11,13 @@ comparison     level  meaning
 given          4      a given-name component agrees exactly (TF-adjusted)
                3      canonical given names agree (nickname: BILL ~ WILLIAM)
                2      Dice of given-name filters >= ``given_hi`` (0.9)
-               1      Dice >= ``given_lo`` (0.7) or the phonetic codes agree (typo, OCR)
+               1      Dice >= ``given_lo`` (0.6) or the phonetic codes agree (typo, OCR)
                0      else;  -1 missing on a side
 surname        5      all surname components agree exactly (same component sets; TF-adjusted)
                4      some component agrees exactly (dropped second surname; TF-adjusted)
                3      Dice of surname filters >= ``surname_hi`` (0.9)
                2      a phonetic code of a component agrees
-               1      Dice >= ``surname_lo`` (0.7)
+               1      Dice >= ``surname_lo`` (0.6)
                0      else;  -1 missing
 middle         1      middle initial agrees;  0 differs;  -1 missing
 suffix         2      suffix agrees
@@ -202,9 +202,9 @@ class CompareConfig:
     """Dice thresholds of the levels (see the module table)."""
 
     given_hi: float = 0.9
-    given_lo: float = 0.7
+    given_lo: float = 0.6
     surname_hi: float = 0.9
-    surname_lo: float = 0.7
+    surname_lo: float = 0.6
     street_hi: float = 0.8
     place_hi: float = 0.8
 
