@@ -11,6 +11,8 @@ from xverify.synth import (
     PROFILES,
     Noise,
     Profile,
+    ProfileConfig,
+    TargetKind,
     generate_register,
     generate_submissions,
     load_register,
@@ -226,3 +228,39 @@ def test_bad_arguments(view):
     with pytest.raises(ConfigError):
         Profile.parse("replay-2026")
     assert set(PROFILES) == set(Profile)
+
+
+def test_outsiders_stay_distinguishable_from_the_registered_people_at_their_address(view, reg):
+    """A housemate never carries a registered resident's given name and suffix, and noise never
+    erases a housemate's JR or a neighbour's other unit: the truth stays decidable."""
+    config = ProfileConfig(
+        in_register_share=0.0,
+        noise_count=(0.0, 1.0),
+        noise_weights={Noise.SUFFIX_DROPPED: 1.0, Noise.UNIT_MISSING: 1.0, Noise.TYPO: 0.2},
+        outsider_weights={TargetKind.HOUSEMATE: 1.0, TargetKind.NEIGHBOR: 1.0},
+    )
+    sub, truth = generate_submissions(view, 3000, Profile.HARD, np.random.default_rng(5), config)
+    df = sub.merge(truth, on="request_id", suffixes=("", "_t"))
+    juniors = df[(df.target_kind == "housemate") & (df.suffix == "JR")]
+    assert len(juniors) >= 50 and not juniors.noise.str.contains("suffix_dropped").any()
+    other_unit = df[(df.target_kind == "neighbor") & df.unit.notna()]
+    assert len(other_unit) >= 50 and not other_unit.noise.str.contains("unit_missing").any()
+    tp = reg.taxpayers.to_pandas()
+    ad = reg.addresses.to_pandas()
+    residents = pd.DataFrame(
+        {"tin": ad.tin, "home": ad[ADDR].fillna("").agg("|".join, axis=1)}
+    ).merge(tp, on="tin")
+    taken = set(
+        zip(
+            residents.home,
+            residents.first_name.str.upper(),
+            residents.suffix.fillna("").str.upper(),
+            strict=True,
+        )
+    )
+    mates = df[(df.target_kind == "housemate") & (df.noise == "typo")].assign(
+        home=lambda d: d[ADDR].fillna("").agg("|".join, axis=1)
+    )
+    assert len(mates) >= 20
+    named = zip(mates.home, mates.first_name.str.upper(), mates.suffix.fillna(""), strict=True)
+    assert not any(n in taken for n in named)

@@ -355,15 +355,24 @@ _LAST = (Noise.CASE, Noise.NAME_ORDER)  # applied after the others so those stil
 
 
 def distort(
-    rec: Record, k: int, weights: dict[Noise, float], rng: np.random.Generator
+    rec: Record,
+    k: int,
+    weights: dict[Noise, float],
+    rng: np.random.Generator,
+    protected: frozenset[Noise] = frozenset(),
 ) -> list[Noise]:
-    """Apply ``k`` different applicable distortions (weighted); return what was applied."""
+    """Apply ``k`` different applicable distortions (weighted), none of ``protected``; return
+    what was applied."""
     done: list[Noise] = []
     for _ in range(k):
         kinds = [
             n
             for n, w in weights.items()
-            if w > 0 and n in APPLY and n not in done and APPLIES.get(n, _always)(rec)
+            if w > 0
+            and n in APPLY
+            and n not in done
+            and n not in protected
+            and APPLIES.get(n, _always)(rec)
         ]
         if not kinds:
             break

@@ -4,6 +4,13 @@
 neighbours, housemates), copies their name and an address, distorts them as the profile says,
 breaks a share of requests on purpose (placeholder or ZIP-only addresses, missing periods...),
 and records per request what a perfect matcher would know (docs/formats.md, "Truth").
+
+An outsider always stays distinguishable in principle from the registered people it imitates:
+a housemate never carries a registered resident's own given name and suffix, and noise never
+erases the one feature that tells it apart (a housemate's JR, a neighbour's other unit).
+Without this the truth would call a request about someone else that names a registered person
+exactly, and the overmatch rate would measure how often the generator does that, not the
+matcher.
 """
 
 from __future__ import annotations
@@ -88,6 +95,19 @@ class RegisterView:
     def address(self, row: int) -> dict[str, str | None]:
         parts = str(self.address_keys[int(self.row_address[row])].as_py()).split("|")
         return {c: (v or None) for c, v in zip(_ADDR, parts, strict=True)}
+
+    @functools.cached_property
+    def _rows_by_address(self) -> tuple[np.ndarray, np.ndarray]:
+        order = np.argsort(self.row_address, kind="stable")
+        person = np.repeat(np.arange(self.size), self.row_stop - self.row_start)
+        return self.row_address[order], person[order]
+
+    def residents(self, row: int) -> np.ndarray:
+        """Registered people with the address of address row ``row`` in any year."""
+        codes, person = self._rows_by_address
+        code = self.row_address[row]
+        lo, hi = np.searchsorted(codes, code, "left"), np.searchsorted(codes, code, "right")
+        return np.unique(person[lo:hi])
 
 
 def _key(t: pa.Table) -> pa.Array:
@@ -186,6 +206,10 @@ def _outsiders(n: int, years: range, rng: np.random.Generator) -> tuple[pd.DataF
     people = named.table.to_pandas()
     people["name_origin"] = np.where(h.hispanic, "hispanic", "other")
     return people, slots.select(list(_ADDR)).to_pandas()
+
+
+def _plain(name: object) -> str:
+    return strip_accents(str(name or "")).upper()
 
 
 def _clean(v: object) -> str | None:
@@ -341,6 +365,7 @@ def generate_submissions(
         birth = view.taxpayers["birth_date"][pos].as_py()
         addr: dict[str, str | None]
         from_register = True
+        protected: frozenset[Noise] = frozenset()
         if kind is TargetKind.REGISTERED:
             u = rng.random()
             older = [r for r in range(r0, ref) if row_address[r] != row_address[ref]]
@@ -371,17 +396,27 @@ def generate_submissions(
             elif kind is TargetKind.NEIGHBOR:
                 addr = _neighbor_address(home, rng)
                 name["suffix"] = None
+                if addr["unit"] != home["unit"]:
+                    protected = frozenset({Noise.UNIT_MISSING})  # the unit tells them apart
             else:  # HOUSEMATE
                 addr = home
-                if rng.random() < 0.15 and not name["suffix"]:
+                # never a registered resident's own given name and suffix: an unregistered
+                # person named exactly like someone registered at the same address cannot be
+                # told apart by anyone, so it would measure the data, not the matcher
+                taken = {
+                    (_plain(view.text("first_name", int(p))), view.text("suffix", int(p)) or "")
+                    for p in view.residents(latest)
+                }
+                if (
+                    rng.random() < 0.15
+                    and not name["suffix"]
+                    and (_plain(name["first_name"]), "JR") not in taken
+                ):
                     name["suffix"] = "JR"
+                    protected = frozenset({Noise.SUFFIX_DROPPED})  # the JR tells them apart
                 else:
-                    # another person in the home: never the registered person's own given name
-                    # (an unregistered namesake at the same address with no suffix cannot be
-                    # told apart by anyone, so it would measure the data, not the matcher)
-                    own = strip_accents(name["first_name"] or "").upper()
                     k = 0
-                    while strip_accents(fresh_rows[(i + k) % count]["first_name"]).upper() == own:
+                    while (_plain(fresh_rows[(i + k) % count]["first_name"]), "") in taken:
                         k += 1
                     name["first_name"] = _clean(fresh_rows[(i + k) % count]["first_name"])
                     name["middle_name"] = _clean(fresh["middle_name"])
@@ -400,7 +435,7 @@ def generate_submissions(
             zip=addr["zip"],
             surnames=split_surnames(clean_last),
         )
-        tags.extend(distort(rec, int(n_noise[i]), pcfg.noise_weights, rng))
+        tags.extend(distort(rec, int(n_noise[i]), pcfg.noise_weights, rng, protected))
         case = (
             f"{_CASE_PREFIXES[int(rng.integers(len(_CASE_PREFIXES)))]}-2025-"
             f"{int(rng.integers(1, 10**6)):06d}"
