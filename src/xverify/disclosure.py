@@ -11,7 +11,7 @@ candidate count or reason column: it is no oracle for probing the register.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import astuple, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from enum import StrEnum
 
 import numpy as np
@@ -83,12 +83,8 @@ class Identities:
     @classmethod
     def of(cls, records: Sequence[Identity]) -> Identities:
         """From :class:`Identity` records."""
-        rows = list(zip(*(astuple(r) for r in records), strict=True)) if records else None
-        columns = [
-            pa.array(list(rows[i]) if rows else [], type=f.type)
-            for i, f in enumerate(IDENTITY_SCHEMA)
-        ]
-        return cls(pa.Table.from_arrays(columns, schema=IDENTITY_SCHEMA))
+        columns = {name: [getattr(r, name) for r in records] for name in IDENTITY_COLUMNS}
+        return cls(pa.Table.from_pydict(columns, schema=IDENTITY_SCHEMA))
 
     @classmethod
     def from_frame(cls, frame: pd.DataFrame) -> Identities:
