@@ -6,8 +6,9 @@ breaks a share of requests on purpose (placeholder or ZIP-only addresses, missin
 and records per request what a perfect matcher would know (docs/formats.md, "Truth").
 
 An outsider always stays distinguishable in principle from the registered people it imitates:
-a housemate never carries a registered resident's own given name and suffix, and noise never
-erases the one feature that tells it apart (a housemate's JR, a neighbour's other unit).
+a housemate never carries a registered resident's given name (a JR housemate: unless no JR of
+that name is registered there), and noise never erases the one feature that tells it apart (a
+housemate's JR, a neighbour's other unit).
 Without this the truth would call a request about someone else that names a registered person
 exactly, and the overmatch rate would measure how often the generator does that, not the
 matcher.
@@ -400,13 +401,14 @@ def generate_submissions(
                     protected = frozenset({Noise.UNIT_MISSING})  # the unit tells them apart
             else:  # HOUSEMATE
                 addr = home
-                # never a registered resident's own given name and suffix: an unregistered
+                # never a registered resident's own given name (and suffix): an unregistered
                 # person named exactly like someone registered at the same address cannot be
                 # told apart by anyone, so it would measure the data, not the matcher
                 taken = {
-                    (_plain(view.text("first_name", int(p))), view.text("suffix", int(p)) or "")
+                    (_plain(view.text("first_name", int(p))), _plain(view.text("suffix", int(p))))
                     for p in view.residents(latest)
                 }
+                given_taken = {first for first, _ in taken}
                 if (
                     rng.random() < 0.15
                     and not name["suffix"]
@@ -416,7 +418,7 @@ def generate_submissions(
                     protected = frozenset({Noise.SUFFIX_DROPPED})  # the JR tells them apart
                 else:
                     k = 0
-                    while (_plain(fresh_rows[(i + k) % count]["first_name"]), "") in taken:
+                    while _plain(fresh_rows[(i + k) % count]["first_name"]) in given_taken:
                         k += 1
                     name["first_name"] = _clean(fresh_rows[(i + k) % count]["first_name"])
                     name["middle_name"] = _clean(fresh["middle_name"])
