@@ -79,6 +79,14 @@ def test_address_levels() -> None:
     assert building[:3].tolist() == [1, 5, 1]  # only the building of an apartment on file
 
 
+def _one_pair(levels: dict[C, int]) -> np.ndarray:
+    """The levels row of one pair: the given comparisons, every other one missing."""
+    row = np.full((1, len(C)), MISSING, np.int8)
+    for c, level in levels.items():
+        row[0, c] = level
+    return row
+
+
 @pytest.mark.parametrize(
     ("address", "birth_date", "tin", "agrees"),
     [
@@ -93,8 +101,7 @@ def test_address_levels() -> None:
 def test_building_only_address_agrees_with_a_same_person_identifier(
     address: int, birth_date: int, tin: int, agrees: bool
 ) -> None:
-    levels = np.full((1, len(C)), MISSING, np.int8)
-    levels[0, [C.ADDRESS, C.BIRTH_DATE, C.TIN]] = address, birth_date, tin
+    levels = _one_pair({C.ADDRESS: address, C.BIRTH_DATE: birth_date, C.TIN: tin})
     assert address_agrees(levels).tolist() == [agrees]
 
 
@@ -249,6 +256,5 @@ def test_a_request_naming_only_the_building_does_not_confirm_an_apartment() -> N
 def test_identifiers_that_name_another_person_veto(
     suffix: int, birth_date: int, tin: int, veto: bool
 ) -> None:
-    levels = np.full((1, len(C)), MISSING, np.int8)
-    levels[0, [C.SUFFIX, C.BIRTH_DATE, C.TIN]] = suffix, birth_date, tin
+    levels = _one_pair({C.SUFFIX: suffix, C.BIRTH_DATE: birth_date, C.TIN: tin})
     assert vetoed(levels).tolist() == [veto]

@@ -15,13 +15,21 @@ ALL_YEARS = np.uint32(0b111111)  # 2019..2024
 FIRST = 2019
 
 
-def run(pairs: list[tuple[int, int, int, float, float, bool]], n: int = 1, **cfg: float):
-    """pairs: (request, person, years mask, weight, name_weight, address_agrees)."""
+def run(
+    pairs: list[tuple[int, int, int, float, float, bool]],
+    n: int = 1,
+    *,
+    span: np.uint32 = ALL_YEARS,
+    vetoed: list[bool] | None = None,
+    **cfg: float,
+):
+    """pairs: (request, person, years mask, weight, name_weight, address_agrees); ``span``
+    the requested years of every request, ``vetoed`` per pair."""
     req = Requests(
         request_id=np.array([f"R{i}" for i in range(n)], dtype=object),
         accepted=np.ones(n, dtype=bool),
         reason=np.full(n, "", dtype=object),
-        span_mask=np.full(n, ALL_YEARS, dtype=np.uint32),
+        span_mask=np.full(n, span, dtype=np.uint32),
     )
     arr = np.array(pairs, dtype=object).reshape(-1, 6)
     cand = Candidates(
@@ -32,6 +40,7 @@ def run(pairs: list[tuple[int, int, int, float, float, bool]], n: int = 1, **cfg
         name_weight=arr[:, 4].astype(float),
         address_agrees=arr[:, 5].astype(bool),
         levels=np.zeros((len(arr), 2), dtype=np.int8),
+        vetoed=None if vetoed is None else np.array(vetoed, dtype=bool),
     )
     return decide(req, cand, TINS, ["name", "address"], MatchConfig(**cfg), FIRST)
 
@@ -61,27 +70,9 @@ def test_margin_is_required_even_when_the_other_has_no_address_agreement() -> No
 
 
 def test_address_outside_the_period_gives_name_only() -> None:
-    req_span = np.uint32(0b110000)  # 2023-2024
-    d = run([(0, 0, 0b000011, 25.0, 15.0, True)])
-    assert d.iloc[0].outcome == Outcome.VERIFIED
-    from xverify import decide as mod
-
-    r = Requests(
-        np.array(["R0"], dtype=object),
-        np.array([True]),
-        np.array([""], dtype=object),
-        np.array([req_span], dtype=np.uint32),
-    )
-    c = Candidates(
-        np.array([0]),
-        np.array([0]),
-        np.array([0b000011], dtype=np.uint32),
-        np.array([25.0]),
-        np.array([15.0]),
-        np.array([True]),
-        np.zeros((1, 1), np.int8),
-    )
-    out = mod.decide(r, c, TINS, ["x"], MatchConfig(), FIRST)
+    pair = (0, 0, 0b000011, 25.0, 15.0, True)  # address on file 2019-2020
+    assert run([pair]).iloc[0].outcome == Outcome.VERIFIED
+    out = run([pair], span=np.uint32(0b110000))  # 2023-2024 asked
     assert out.iloc[0].outcome == Outcome.NAME_ONLY and not out.iloc[0].address_agrees
 
 
@@ -143,21 +134,7 @@ def test_decisions_do_not_depend_on_pair_order(seed: int) -> None:
 
 def test_a_vetoed_pair_is_never_verified_however_high_its_weight() -> None:
     """JR asked, a Sr. (or no suffix) on file: a rare name must not outweigh the suffix."""
-    req = Requests(
-        np.array(["R0"], dtype=object),
-        np.array([True]),
-        np.array([""], dtype=object),
-        np.array([ALL_YEARS], dtype=np.uint32),
-    )
-    cand = Candidates(
-        np.array([0]),
-        np.array([0]),
-        np.array([1], np.uint32),
-        np.array([40.0]),
-        np.array([30.0]),
-        np.array([True]),
-        np.zeros((1, 1), np.int8),
-        vetoed=np.array([True]),
-    )
-    d = decide(req, cand, TINS, ["x"], MatchConfig(), FIRST)
+    pair = (0, 0, 1, 40.0, 30.0, True)
+    assert run([pair], vetoed=[False]).iloc[0].outcome == Outcome.VERIFIED
+    d = run([pair], vetoed=[True])
     assert d.iloc[0].outcome == Outcome.NAME_ONLY and not d.iloc[0].address_agrees
