@@ -184,14 +184,32 @@ def test_end_to_end_levels(encoded: tuple) -> None:
     assert (lev[0, 0, C.SUFFIX], lev[0, 1, C.SUFFIX], lev[1, 2, C.SUFFIX]) == (2, 0, MISSING)
     assert lev[0, 0, C.ADDRESS] == 5 and lev[0, 0, C.MIDDLE] == 1
     # exact copy vs the twin at the same address
-    assert lev[1, 2, C.GIVEN] == 4 and lev[1, 2, C.SURNAME] == 5 and lev[1, 2, C.ADDRESS] >= 4
+    assert lev[1, 2, C.GIVEN] == 5 and lev[1, 2, C.SURNAME] == 5 and lev[1, 2, C.ADDRESS] >= 4
     assert lev[1, 3, C.GIVEN] < 3 and lev[1, 3, C.ADDRESS] >= 4
     # surname typo: a fuzzy level, not exact and not "else"
     assert lev[2, 4, C.SURNAME] in (1, 2, 3) and lev[2, 4, C.ADDRESS] >= 3
     # a mover agrees on the name but not the address
-    assert lev[3, 5, C.GIVEN] == 4 and lev[3, 5, C.SURNAME] == 5 and lev[3, 5, C.ADDRESS] == 0
+    assert lev[3, 5, C.GIVEN] == 5 and lev[3, 5, C.SURNAME] == 5 and lev[3, 5, C.ADDRESS] == 0
     # strangers
     assert lev[2, 0, C.GIVEN] == 0 and lev[2, 0, C.SURNAME] == 0
+
+
+def test_given_levels_tell_nicknames_and_shared_components_apart() -> None:
+    """A nickname of the other name is level 3, two nicknames of a third name are not; one
+    shared component of compound given names is "some exact" (4), the same set "all exact"."""
+    secret = keys.LinkageSecret(bytes(range(32)))
+    subs = ("Bill", "William", "Chris", "Jose Luis", "Rosa Maria", "Jose Luis")
+    reg = ("William", "Robert", "Tina", "Jose", "Maria Teresa", "Jose Luis")
+
+    def enc(names: tuple[str, ...]):
+        rows = [_row(n, "Smith", "1 Main St") for n in names]
+        return encoder.encode_frame(pd.DataFrame(rows), secret)
+
+    lev = _levels(enc(subs), enc(reg))
+    given = lev[:, C.GIVEN].reshape(len(subs), len(reg)).diagonal()
+    assert given[0] == 3  # BILL is a nickname of WILLIAM
+    assert given[1] < 3 and given[2] < 3  # WILLIAM ~ BILL ~ ROBERT, CHRIS ~ CHRISTINA ~ TINA
+    assert given[3] == 4 and given[4] == 4 and given[5] == 5
 
 
 def test_end_to_end_blocking_finds_true_pairs(encoded: tuple) -> None:
@@ -209,12 +227,12 @@ def test_end_to_end_true_pair_outranks(encoded: tuple) -> None:
     pairs = _all_pairs(subs.num_rows, reg.num_rows)
     compared = compare_pairs(Encoded.of(subs), Encoded.of(reg), pairs, stats=stats)
     m = {
-        C.GIVEN: (0.05, 0.03, 0.07, 0.15, 0.7),
+        C.GIVEN: (0.05, 0.03, 0.07, 0.15, 0.1, 0.6),
         C.SURNAME: (0.02, 0.02, 0.03, 0.08, 0.15, 0.7),
         C.ADDRESS: (0.3, 0.01, 0.02, 0.05, 0.1, 0.52),
     }
     u = {
-        C.GIVEN: (0.9, 0.04, 0.03, 0.02, 0.01),
+        C.GIVEN: (0.9, 0.04, 0.03, 0.02, 0.005, 0.005),
         C.SURNAME: (0.9, 0.03, 0.03, 0.02, 0.015, 0.005),
         C.ADDRESS: (0.99, 0.002, 0.002, 0.002, 0.002, 0.002),
     }

@@ -7,7 +7,15 @@ import pandas as pd
 import pytest
 
 from xverify.config import MatchConfig
-from xverify.decide import Candidates, Requests, decide
+from xverify.decide import (
+    HOME_PRIOR_PAIRS,
+    HOME_PRIOR_RATE,
+    Candidates,
+    Household,
+    Requests,
+    decide,
+    housemate_rates,
+)
 from xverify.outcomes import Outcome
 
 TINS = np.array(["000-00-0001", "000-00-0002", "000-00-0003"], dtype=object)
@@ -138,3 +146,89 @@ def test_a_vetoed_pair_is_never_verified_however_high_its_weight() -> None:
     assert run([pair], vetoed=[False]).iloc[0].outcome == Outcome.VERIFIED
     d = run([pair], vetoed=[True])
     assert d.iloc[0].outcome == Outcome.NAME_ONLY and not d.iloc[0].address_agrees
+
+
+GIVEN_M = np.array([0.01, 0.075, 0.025, 0.065, 0.02, 0.805])  # m per given level, top = exact
+GIVEN_U = np.array([0.988, 0.005, 0.001, 0.002, 0.001, 0.003])  # random pairs
+
+
+def run_homes(target_level: int, others: list[int]) -> pd.DataFrame:
+    """Request 0 has one candidate at home at given level ``target_level``; request ``r`` >= 1
+    one at ``others[r - 1]``. Every request also reaches a co-resident whose given name differs
+    (level 0): the register's households."""
+    levels = [target_level, *others]
+    n = len(levels)
+    rows = []
+    for r, g in enumerate(levels):
+        rows.append((r, 2 * r, 25.0 if g > 0 else 8.0, g))
+        rows.append((r, 2 * r + 1, 0.0, 0))  # the co-resident
+    arr = np.array(rows)
+    req = Requests(
+        request_id=np.array([f"R{i}" for i in range(n)], dtype=object),
+        accepted=np.ones(n, dtype=bool),
+        reason=np.full(n, "", dtype=object),
+        span_mask=np.full(n, ALL_YEARS, dtype=np.uint32),
+    )
+    given = arr[:, 3].astype(np.int8)
+    cand = Candidates(
+        request=arr[:, 0].astype(np.int64),
+        person=arr[:, 1].astype(np.int64),
+        years=np.full(len(arr), ALL_YEARS, np.uint32),
+        weight=arr[:, 2],
+        name_weight=arr[:, 2] - 10.0,
+        address_agrees=np.ones(len(arr), bool),
+        levels=given[:, None],
+        household=Household(
+            at_home=np.ones(len(arr), bool),
+            given=given,
+            suffixed=np.zeros(len(arr), bool),
+            personal_bits=np.zeros(len(arr)),
+            given_m=GIVEN_M,
+            given_u=GIVEN_U,
+        ),
+    )
+    tins = np.array([f"T{i}" for i in range(2 * n)], dtype=object)
+    return decide(req, cand, tins, ["given"], MatchConfig(), FIRST)
+
+
+def test_a_near_spelled_name_at_a_home_with_many_unregistered_residents_is_withheld() -> None:
+    """MICHELLE asked where MICHAEL is on file: a typo if nobody unregistered is ever asked
+    about at registered homes, but not beyond doubt when half the requests reaching a home name
+    none of its residents. The exact name stays VERIFIED in both batches."""
+    quiet = [5] * 600
+    busy = [0] * 1500 + [5] * 1500
+    assert run_homes(1, quiet).iloc[0].outcome == Outcome.VERIFIED
+    typo = run_homes(1, busy).iloc[0]
+    assert typo.outcome == Outcome.AMBIGUOUS and typo.housemate_probability > 0.01
+    exact = run_homes(5, busy).iloc[0]
+    assert exact.outcome == Outcome.VERIFIED and exact.housemate_probability < 0.01
+
+
+def test_housemate_rates_are_upper_bounds_of_the_batch_estimates() -> None:
+    """700 requests name their person exactly, 300 nobody at the home (rho = 0.3); of the
+    co-residents of the exactly named, 20 in 700 have a near-spelled name (u_home[1], 4x the
+    random-pair rate)."""
+    chosen = [5] * 700 + [0] * 300
+    co = [1] * 20 + [0] * 980
+    given = np.array([x for pair in zip(chosen, co, strict=True) for x in pair], np.int8)
+    n = len(chosen)
+    cand = Candidates(
+        request=np.repeat(np.arange(n), 2),
+        person=np.arange(2 * n),
+        years=np.full(2 * n, ALL_YEARS, np.uint32),
+        weight=np.zeros(2 * n),
+        name_weight=np.zeros(2 * n),
+        address_agrees=np.ones(2 * n, bool),
+        levels=given[:, None],
+        household=Household(
+            np.ones(2 * n, bool), given, np.zeros(2 * n, bool), np.zeros(2 * n), GIVEN_M, GIVEN_U
+        ),
+    )
+    pair = np.arange(0, 2 * n, 2)
+    rates = housemate_rates(cand, pair, np.ones(n, bool), pair)
+    assert rates.requests == n and rates.co_residents == 700
+    mean = (20 + HOME_PRIOR_PAIRS * GIVEN_U[1]) / (700 + HOME_PRIOR_PAIRS)  # prior: random u
+    assert mean < rates.u_home[1] < 1.5 * mean
+    assert 0.3 < rates.rho < 0.36
+    none = housemate_rates(cand, pair, np.zeros(n, bool), pair)  # nobody at home: the prior
+    assert none.requests == 0 and HOME_PRIOR_RATE < none.rho < 0.5

@@ -8,8 +8,10 @@ below (first that holds wins).
 =============  =====  ==========================================================================
 comparison     level  meaning
 =============  =====  ==========================================================================
-given          4      a given-name component agrees exactly (TF-adjusted)
-               3      canonical given names agree (nickname: BILL ~ WILLIAM)
+given          5      all given-name components agree exactly (same sets; TF-adjusted)
+               4      some component agrees exactly (JOSE ~ JOSE LUIS; TF-adjusted)
+               3      one name is a nickname of the other (BILL ~ WILLIAM; not two
+                      nicknames of a third name: CHRIS and TINA both of CHRISTINA)
                2      Dice of given-name filters >= ``given_hi`` (0.9)
                1      Dice >= ``given_lo`` (0.6) or the phonetic codes agree (typo, OCR)
                0      else;  -1 missing on a side
@@ -72,6 +74,7 @@ __all__ = [
     "COMPARISONS",
     "LEVEL_LABELS",
     "MISSING",
+    "PERSONAL",
     "CompareConfig",
     "ComparedPairs",
     "Comparison",
@@ -80,6 +83,7 @@ __all__ = [
     "Engine",
     "Part",
     "address_agrees",
+    "at_home",
     "compare_pairs",
     "encoded_table",
     "random_encoded_table",
@@ -121,7 +125,14 @@ PARTS: Mapping[Comparison, Part] = {
 
 #: Human-readable label of each level (index = level), per comparison.
 LEVEL_LABELS: Mapping[Comparison, tuple[str, ...]] = {
-    Comparison.GIVEN: ("else", "dice>=lo|phonetic", "dice>=hi", "canonical", "exact"),
+    Comparison.GIVEN: (
+        "else",
+        "dice>=lo|phonetic",
+        "dice>=hi",
+        "nickname",
+        "some exact",
+        "all exact",
+    ),
     Comparison.SURNAME: ("else", "dice>=lo", "phonetic", "dice>=hi", "some exact", "all exact"),
     Comparison.MIDDLE: ("differs", "initial agrees"),
     Comparison.SUFFIX: ("differs", "register only", "agrees"),
@@ -139,7 +150,7 @@ LEVEL_LABELS: Mapping[Comparison, tuple[str, ...]] = {
 #: Levels (per comparison) whose u-probability is replaced by the agreeing token's frequency.
 TF_LEVELS: Mapping[Comparison, tuple[int, ...]] = {
     Comparison.SURNAME: (4, 5),
-    Comparison.GIVEN: (4,),
+    Comparison.GIVEN: (4, 5),
 }
 #: Comparison of each term-frequency column of :attr:`ComparedPairs.tf`.
 TF_COMPARISONS: tuple[Comparison, ...] = (Comparison.SURNAME, Comparison.GIVEN)
@@ -178,6 +189,22 @@ def address_agrees(levels: np.ndarray) -> np.ndarray:
     return (address >= ADDRESS_AGREES_MIN_LEVEL) | (
         (address == ADDRESS_BUILDING_LEVEL) & same_person
     )
+
+
+#: comparisons about the person rather than their family or home: what tells housemates apart
+PERSONAL: tuple[Comparison, ...] = (
+    Comparison.MIDDLE,
+    Comparison.SUFFIX,
+    Comparison.BIRTH_DATE,
+    Comparison.TIN,
+)
+
+
+def at_home(levels: np.ndarray) -> np.ndarray:
+    """Per pair: surname and address agree, so an unregistered housemate of the register
+    person would agree as well (see :class:`xverify.decide.Household`)."""
+    levels = np.asarray(levels)
+    return (levels[:, int(Comparison.SURNAME)] >= 1) & address_agrees(levels)
 
 
 def vetoed(levels: np.ndarray) -> np.ndarray:

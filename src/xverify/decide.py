@@ -16,7 +16,9 @@ match weights in bits (prior included) the probability that the request is about
 
     p(P) = 2^w(P) / (1 + sum over candidate persons Q of 2^w(Q))
 
-(the 1 stands for "someone not among the candidates"). Pairwise Fellegi-Sunter weights
+(the 1 stands for "someone not among the candidates"), plus, when P's surname and address
+agree, one more alternative: the request is about an *unregistered* member of P's household
+(see :class:`Household`). Pairwise Fellegi-Sunter weights
 assume independent fields, which fails for households: a spouse agrees on surname and address
 and can score high on her own. Normalising across the request's candidates lets the true person
 win clearly while Jr./Sr. at one address, or twins, split the probability and stay below the
@@ -32,6 +34,7 @@ agrees; NO_MATCH otherwise.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -58,6 +61,54 @@ class Requests:
 
 
 @dataclass(frozen=True)
+class Household:
+    """Per candidate pair, what tells the candidate from an unregistered member of their home.
+
+    Requests are also made about people who live with a registered person but are not on file
+    themselves. Such a request agrees with a registered resident on surname and address, and a
+    near-spelled or related given name (MICHELLE asked, MICHAEL on file; CHRIS and TINA) looks
+    like a typo or a nickname. Against that alternative, H, the surname and the address are no
+    evidence (a housemate shares them); only the personal fields are. The odds of P against H are
+
+        (1 - rho) / rho  x  m(given level) / u_home(given level)  x  2^personal_bits
+
+    with ``u_home`` the given-level distribution between two residents of one home and ``rho``
+    the share of requests about an unregistered resident among the requests that reach a
+    registered home. Both are estimated from the batch (:func:`housemate_rates`): ``u_home`` from
+    the registered co-residents of persons named exactly, ``rho`` by EM over the given levels.
+    """
+
+    at_home: np.ndarray  # bool: surname and address agree
+    given: np.ndarray  # int8 given-name level (-1 missing)
+    suffixed: np.ndarray  # bool: request or record has a suffix (JR, SR...)
+    personal_bits: np.ndarray  # float64 bits of the personal comparisons (middle, suffix, ...)
+    given_m: np.ndarray  # float64 m per given level (the match model's)
+    given_u: np.ndarray  # float64 u per given level (random pairs: the prior of ``u_home``)
+
+
+#: Prior of the housemate share: ``HOME_PRIOR_RATE`` of the requests that reach a registered home
+#: are about an unregistered resident, with the weight of ``HOME_PRIOR_REQUESTS`` requests (keeps
+#: small batches from an estimate of 0 or 1).
+HOME_PRIOR_RATE = 0.05
+HOME_PRIOR_REQUESTS = 50.0
+#: Prior of ``u_home``: the random-pair u (residents' given names as independent draws), with the
+#: weight of ``HOME_PRIOR_PAIRS`` co-resident pairs (a small batch cannot make them look alike).
+HOME_PRIOR_PAIRS = 1000.0
+#: z of the one-sided upper bounds (95%) taken on the housemate rates
+UPPER_Z = 1.645
+
+
+@dataclass(frozen=True)
+class HousemateRates:
+    """Batch estimates of :class:`Household`: ``u_home`` per given level and the share ``rho``."""
+
+    u_home: np.ndarray
+    rho: float
+    requests: int  # requests whose best candidate is at home (the EM's data)
+    co_residents: int  # co-resident pairs behind ``u_home``
+
+
+@dataclass(frozen=True)
 class Candidates:
     """Scored candidate pairs, one entry per (request, register row)."""
 
@@ -69,6 +120,7 @@ class Candidates:
     address_agrees: np.ndarray  # bool: the address comparison is an agreement level
     levels: np.ndarray  # int8 (pairs, comparisons)
     vetoed: np.ndarray | None = None  # bool: evidence that names another person (JR vs SR)
+    household: Household | None = None  # None: no unregistered-housemate alternative
 
     def __len__(self) -> int:
         return len(self.request)
@@ -127,6 +179,12 @@ def decide(
     total = _sum_exp2_others(g_req, g_any, chosen, n) + np.exp2(
         np.nan_to_num(chosen_w, nan=-np.inf)
     )
+    housemate_w = np.full(n, -np.inf)
+    if c.household is not None and len(c):
+        home = (best_full >= 0) & c.household.at_home[pair]
+        rates = housemate_rates(c, pair, home, g_person[safe])
+        housemate_w[home] = chosen_w[home] - _home_bits(c.household, rates, pair[home])
+        total = total + np.exp2(housemate_w)
     prob = _share(chosen_w, total)
     runner_p = _share(runner_w, total)
     margin = chosen_w - np.where(np.isnan(runner_w), -np.inf, runner_w)
@@ -158,6 +216,7 @@ def decide(
             "match_weight": np.where(no_evidence, np.nan, chosen_w),
             "runner_up_probability": np.where(no_evidence, np.nan, runner_p),
             "runner_up_match_weight": np.where(no_evidence, np.nan, runner_w),
+            "housemate_probability": np.where(no_evidence, np.nan, _share(housemate_w, total)),
             "address_agrees": addr_ok & ~rejected,
             "address_year": pd.array(np.where(rejected, np.nan, year), dtype="Int16"),
             "n_candidates": np.where(rejected, 0, np.bincount(g_req, minlength=n)).astype(np.int32),
@@ -169,6 +228,63 @@ def decide(
         level[keep] = c.levels[pair[keep], j]
         out[f"level_{name}"] = level
     return out
+
+
+def housemate_rates(
+    c: Candidates, pair: np.ndarray, home: np.ndarray, chosen_person: np.ndarray
+) -> HousemateRates:
+    """``u_home`` and ``rho`` of :class:`Household` from a batch's candidates.
+
+    ``pair``/``home``/``chosen_person``: per request, its chosen pair, whether that pair is at
+    home, and its person. ``u_home`` (prior ``HOME_PRIOR_PAIRS``): the given levels of the other
+    at-home candidates of requests whose chosen person has the top given level: the request
+    carries that person's own name, so these are resident-to-resident levels. Pairs with a
+    suffix are left out: residents who share a given name (Jr. and Sr.) are told apart by it,
+    and the suffix comparison already weighs that. ``rho``: EM over the chosen pairs' given
+    levels, m against ``u_home``, with the prior ``HOME_PRIOR_*``. Both are returned as their
+    95% upper bounds: a few co-resident pairs with related names must not be read as
+    "housemates never have such names".
+    """
+    h = c.household
+    assert h is not None
+    m = np.asarray(h.given_m, np.float64)
+    top = len(m) - 1
+    named = home & (h.given[pair] == top)
+    other = h.at_home & named[c.request] & (c.person != chosen_person[c.request])
+    other &= (h.given >= 0) & ~h.suffixed
+    counts = np.bincount(h.given[other], minlength=len(m)).astype(np.float64)
+    counts += HOME_PRIOR_PAIRS * np.asarray(h.given_u, np.float64)
+    u_home = counts / counts.sum()
+    levels = h.given[pair[home]]
+    seen = np.bincount(levels[levels >= 0], minlength=len(m)).astype(np.float64)
+    a = HOME_PRIOR_RATE * HOME_PRIOR_REQUESTS
+    rho, resp = HOME_PRIOR_RATE, np.zeros(len(m))
+    for _ in range(200):
+        resp = rho * u_home / (rho * u_home + (1.0 - rho) * m)
+        new = (float(seen @ resp) + a) / (float(seen.sum()) + HOME_PRIOR_REQUESTS)
+        done = abs(new - rho) < 1e-9
+        rho = new
+        if done:
+            break
+    # upper confidence bounds: estimation noise must never make a disclosure easier
+    u_home = _upper(counts) / counts.sum()
+    rho = min(0.5, _upper(float(seen @ resp) + a) / (float(seen.sum()) + HOME_PRIOR_REQUESTS))
+    return HousemateRates(u_home, rho, int(seen.sum()), int(other.sum()))
+
+
+def _upper(count: np.ndarray | float, z: float = UPPER_Z) -> np.ndarray | float:
+    """One-sided upper confidence bound of a Poisson count (Wilson-Hilferty)."""
+    k = np.asarray(count, np.float64) + 1.0
+    out = k * (1.0 - 1.0 / (9.0 * k) + z / (3.0 * np.sqrt(k))) ** 3
+    return float(out) if np.ndim(out) == 0 else out
+
+
+def _home_bits(h: Household, rates: HousemateRates, pairs: np.ndarray) -> np.ndarray:
+    """log2 odds of the candidate against an unregistered housemate, for at-home ``pairs``."""
+    level = h.given[pairs]
+    ratio = np.log2(np.asarray(h.given_m) / rates.u_home)
+    given = np.where(level >= 0, ratio[np.maximum(level, 0)], 0.0)
+    return math.log2((1.0 - rates.rho) / rates.rho) + given + h.personal_bits[pairs]
 
 
 def _sum_exp2_others(

@@ -351,6 +351,58 @@ def _shares(st: np.ndarray, i: int, rt: np.ndarray, j: int, lo: int, hi: int) ->
 
 
 @numba.njit(cache=True, nogil=True)
+def _tf_nb(
+    st: np.ndarray,
+    i: int,
+    rt: np.ndarray,
+    j: int,
+    lo: int,
+    hi: int,
+    stat_tok: np.ndarray,
+    stat_lf: np.ndarray,
+) -> float:
+    """Sum of the log2 register frequencies of the tokens of ``st[i]`` found in ``rt[j]``."""
+    acc = 0.0
+    for a in range(lo, hi):
+        t = st[i, a]
+        if t != 0 and _contains(rt, j, lo, hi, t):
+            lf = _log2freq(t, stat_tok, stat_lf)
+            if not np.isnan(lf):
+                acc += lf
+    return acc
+
+
+@numba.njit(cache=True, nogil=True)
+def _same_sets(st: np.ndarray, i: int, rt: np.ndarray, j: int, lo: int, hi: int) -> bool:
+    """Is every nonzero slot of ``st[i, lo:hi]`` in ``rt[j, lo:hi]`` and vice versa."""
+    for a in range(lo, hi):
+        t = st[i, a]
+        if t != 0 and not _contains(rt, j, lo, hi, t):
+            return False
+    for b in range(lo, hi):
+        t = rt[j, b]
+        if t != 0 and not _contains(st, i, lo, hi, t):
+            return False
+    return True
+
+
+@numba.njit(cache=True, nogil=True)
+def _contains(tok: np.ndarray, i: int, lo: int, hi: int, t: np.uint64) -> bool:
+    for a in range(lo, hi):  # noqa: SIM110 -- numba compiles no generator any()
+        if tok[i, a] == t:
+            return True
+    return False
+
+
+@numba.njit(cache=True, nogil=True)
+def _names_other(st: np.ndarray, i: int, rt: np.ndarray, j: int, lo: int, hi: int) -> bool:
+    """Does one side's own name (slot ``lo``) appear among the other's canonical forms: one name
+    is a nickname of the other (BILL ~ WILLIAM), not merely two nicknames of a third."""
+    a, b = st[i, lo], rt[j, lo]
+    return (a != 0 and _contains(rt, j, lo, hi, a)) or (b != 0 and _contains(st, i, lo, hi, b))
+
+
+@numba.njit(cache=True, nogil=True)
 def dice_nb(a: np.ndarray, b: np.ndarray, ia: np.ndarray, ib: np.ndarray) -> np.ndarray:
     """Dice 2|A&B|/(|A|+|B|) of rows ``a[ia[p]]`` and ``b[ib[p]]``; 0 when both are empty."""
     n = ia.shape[0]
@@ -451,22 +503,14 @@ def _compare_range(
             lev[p, C_GIVEN] = MISSING
         else:
             if _shares(st, i, rt, j, soff[TT_GIVEN], soff[TT_GIVEN + 1]):
-                lev[p, C_GIVEN] = 4
+                g0, g1 = soff[TT_GIVEN], soff[TT_GIVEN + 1]
+                lev[p, C_GIVEN] = 5 if _same_sets(st, i, rt, j, g0, g1) else 4
                 if giv_tok.shape[0] > 0:
-                    acc = 0.0
-                    for a in range(soff[TT_GIVEN], soff[TT_GIVEN + 1]):
-                        t = st[i, a]
-                        if t == 0:
-                            continue
-                        for b in range(soff[TT_GIVEN], soff[TT_GIVEN + 1]):
-                            if rt[j, b] == t:
-                                lf = _log2freq(t, giv_tok, giv_lf)
-                                if not np.isnan(lf):
-                                    acc += lf
-                                break
-                    tf[p, TF_GIVEN] = max(acc, floor)
+                    tf[p, TF_GIVEN] = max(_tf_nb(st, i, rt, j, g0, g1, giv_tok, giv_lf), floor)
             else:
-                if _shares(st, i, rt, j, soff[TT_GIVEN_CANONICAL], soff[TT_GIVEN_CANONICAL + 1]):
+                if _names_other(
+                    st, i, rt, j, soff[TT_GIVEN_CANONICAL], soff[TT_GIVEN_CANONICAL + 1]
+                ):
                     lev[p, C_GIVEN] = 3
                 else:
                     gi = _and_count(sw, i, rw, j, woff[BF_GIVEN], woff[BF_GIVEN + 1])
@@ -488,35 +532,10 @@ def _compare_range(
             lev[p, C_SURNAME] = MISSING
         else:
             if _shares(st, i, rt, j, soff[TT_SURNAME], soff[TT_SURNAME + 1]):
-                acc = 0.0
-                common = 0
-                n_s = 0
-                for a in range(soff[TT_SURNAME], soff[TT_SURNAME + 1]):
-                    t = st[i, a]
-                    if t == 0:
-                        continue
-                    n_s += 1
-                    for b in range(soff[TT_SURNAME], soff[TT_SURNAME + 1]):
-                        if rt[j, b] == t:
-                            common += 1
-                            lf = _log2freq(t, sur_tok, sur_lf)
-                            if not np.isnan(lf):
-                                acc += lf
-                            break
-                n_r = 0
-                r_in_s = 0
-                for b in range(soff[TT_SURNAME], soff[TT_SURNAME + 1]):
-                    t = rt[j, b]
-                    if t == 0:
-                        continue
-                    n_r += 1
-                    for a in range(soff[TT_SURNAME], soff[TT_SURNAME + 1]):
-                        if st[i, a] == t:
-                            r_in_s += 1
-                            break
-                lev[p, C_SURNAME] = 5 if (common == n_s and r_in_s == n_r) else 4
+                s0, s1 = soff[TT_SURNAME], soff[TT_SURNAME + 1]
+                lev[p, C_SURNAME] = 5 if _same_sets(st, i, rt, j, s0, s1) else 4
                 if sur_tok.shape[0] > 0:
-                    tf[p, TF_SURNAME] = max(acc, floor)
+                    tf[p, TF_SURNAME] = max(_tf_nb(st, i, rt, j, s0, s1, sur_tok, sur_lf), floor)
             else:
                 den = float(sa + sb)
                 s_and = _and_count(sw, i, rw, j, woff[BF_SURNAME], woff[BF_SURNAME + 1])
@@ -670,6 +689,12 @@ def _any_common(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return (a[:, :, None] == b[:, None, :]).any(axis=2) & (a != 0)
 
 
+def _same_set_rows(a: np.ndarray, b: np.ndarray, hit: np.ndarray) -> np.ndarray:
+    """Per row: every nonzero slot of ``a`` is in ``b`` (``hit``) and vice versa."""
+    back = _any_common(b, a)
+    return (hit.sum(1) == (a != 0).sum(1)) & (back.sum(1) == (b != 0).sum(1))
+
+
 def _tf_sum(
     tokens: np.ndarray, hit: np.ndarray, stat_tok: np.ndarray, stat_lf: np.ndarray
 ) -> np.ndarray:
@@ -723,19 +748,24 @@ def compare_np(
     x, y = toks(TT_GIVEN)
     hit = _any_common(x, y)
     exact = hit.any(axis=1)
-    canon = _any_common(*toks(TT_GIVEN_CANONICAL)).any(axis=1)
+    all_exact = exact & _same_set_rows(x, y, hit)
+    cx, cy = toks(TT_GIVEN_CANONICAL)
+    canon = ((cx[:, :1] != 0) & (cx[:, :1] == cy)).any(axis=1) | (
+        (cy[:, :1] != 0) & (cy[:, :1] == cx)
+    ).any(axis=1)
     ph_a, ph_b = a_t[:, soff[TT_GIVEN_PHONETIC]], b_t[:, soff[TT_GIVEN_PHONETIC]]
     phon = (ph_a != 0) & (ph_a == ph_b)
     missing = (ga == 0) | (gb == 0)
     lev[:, C_GIVEN] = np.select(
         [
             missing,
+            all_exact,
             exact,
             canon,
             2.0 * gi >= th[TH_GIVEN_HI] * den,
             (2.0 * gi >= th[TH_GIVEN_LO] * den) | phon,
         ],
-        [MISSING, 4, 3, 2, 1],
+        [MISSING, 5, 4, 3, 2, 1],
         0,
     )
     if giv_tok.size:
@@ -747,9 +777,8 @@ def compare_np(
     den = (sa + sb).astype(np.float64)
     x, y = toks(TT_SURNAME)
     hit = _any_common(x, y)
-    back = _any_common(y, x)
     common = hit.any(axis=1)
-    all_exact = common & (hit.sum(1) == (x != 0).sum(1)) & (back.sum(1) == (y != 0).sum(1))
+    all_exact = common & _same_set_rows(x, y, hit)
     phon = _any_common(*toks(TT_SURNAME_PHONETIC)).any(axis=1)
     missing = (sa == 0) | (sb == 0)
     lev[:, C_SURNAME] = np.select(

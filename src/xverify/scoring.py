@@ -57,7 +57,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -112,7 +112,7 @@ __all__ = [
     "train_model",
 ]
 
-MODEL_VERSION = 2  # 2: encoding schema 2 address levels, birth date compared
+MODEL_VERSION = 3  # 3: given levels "nickname" (one-sided) and "some exact"
 _N_LEVELS = {c: len(LEVEL_LABELS[c]) for c in Comparison}
 _MAX_LEVELS = max(_N_LEVELS.values())
 
@@ -242,6 +242,14 @@ class MatchModel:
         for p in self.params:
             t[int(p.comparison), 1 : 1 + len(p.m)] = p.weights
         return t
+
+    def bits(self, levels: np.ndarray, comparisons: Sequence[Comparison]) -> np.ndarray:
+        """Per pair, the summed weights (bits, no TF) of ``comparisons`` at their ``levels``."""
+        table = self.weight_table()
+        out = np.zeros(len(levels), np.float64)
+        for c in comparisons:
+            out += table[int(c), levels[:, int(c)].astype(np.int64) + 1]
+        return out
 
     def tf_tables(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """TF comparison per column, the levels it adjusts, and log2 u of those levels."""

@@ -23,9 +23,9 @@ import pyarrow.parquet as pq
 from ._io import atomic_path
 from .auditlog import AuditLog, EntryKind
 from .blocking import TokenStats
-from .compare import COMPARISONS, address_agrees, vetoed
+from .compare import COMPARISONS, PERSONAL, Comparison, address_agrees, at_home, vetoed
 from .config import MatchConfig
-from .decide import Candidates, Requests, decide
+from .decide import Candidates, Household, Requests, decide
 from .disclosure import IdentityField, Response
 from .encoding.encoder import read_encoded
 from .encoding.keys import LinkageSecret
@@ -225,7 +225,7 @@ class Verifier:
                 )
         with self._timed("decide"):
             requests = self._requests(table, accepted, register)
-            candidates = self._candidates(accepted, scored, register)
+            candidates = self._candidates(accepted, scored, register, model)
             decisions = decide(
                 requests,
                 candidates,
@@ -257,7 +257,10 @@ class Verifier:
 
     @staticmethod
     def _candidates(
-        accepted: np.ndarray, scored: ScoredPairs, register: EncodedRegister
+        accepted: np.ndarray,
+        scored: ScoredPairs,
+        register: EncodedRegister,
+        model: MatchModel | None,
     ) -> Candidates:
         rows = np.flatnonzero(accepted)  # accepted-subset index -> request row
         person, years = _person_years(register, scored.reg_idx)
@@ -270,6 +273,16 @@ class Verifier:
             address_agrees=address_agrees(scored.levels),
             levels=scored.levels,
             vetoed=vetoed(scored.levels),
+            household=None
+            if model is None
+            else Household(
+                at_home=at_home(scored.levels),
+                given=scored.level(Comparison.GIVEN),
+                suffixed=scored.level(Comparison.SUFFIX) >= 0,
+                personal_bits=model.bits(scored.levels, PERSONAL),
+                given_m=np.asarray(model.param(Comparison.GIVEN).m),
+                given_u=np.asarray(model.param(Comparison.GIVEN).u),
+            ),
         )
 
     def _respond(self, table: pa.Table, decisions: pd.DataFrame) -> Response:

@@ -25,7 +25,7 @@ from ..verifier import Verifier
 GIVEN_AGREES = 3  # canonical (nickname) or exact
 SURNAME_AGREES = 4  # some surname component exact, or all
 #: exact baseline: exact given and all surname components, street line + ZIP agree
-EXACT_GIVEN, EXACT_SURNAME, EXACT_ADDRESS = 4, 5, 4
+EXACT_GIVEN, EXACT_SURNAME, EXACT_ADDRESS = 5, 5, 4
 
 
 def build_evidence(

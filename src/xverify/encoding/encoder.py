@@ -21,7 +21,8 @@ What each column holds (``core`` = a component without particles, "DE LA CRUZ" â
 ``tok_surname``        digest of ``core`` of each surname component (up to ``slots``)
 ``tok_surname_phonetic``  digest of the phonetic code of each surname component
 ``tok_given``          digest of ``core`` of each given component
-``tok_given_canonical``   digests of canonical forms of the first given name (nickname tables)
+``tok_given_canonical``   digests of canonical forms of the first given name (nickname tables;
+                          slot 0 is the name itself)
 ``tok_given_phonetic``    digest of the phonetic code of the first given name
 ``tok_middle_initial``    digest of the middle name's first letter
 ``tok_suffix``         digest of JR / SR / II / III / IV / V
