@@ -82,6 +82,7 @@ __all__ = [
     "Encoded",
     "Engine",
     "Part",
+    "RequestFrequencies",
     "address_agrees",
     "at_home",
     "compare_pairs",
@@ -305,34 +306,49 @@ def compare_pairs(
     *,
     reg_row0: int = 0,
     engine: Engine = Engine.NUMBA,
+    frequencies: RequestFrequencies | None = None,
 ) -> ComparedPairs:
-    """Levels of ``pairs``; ``reg`` holds register rows ``reg_row0, reg_row0 + 1, ...``."""
+    """Levels of ``pairs``; ``reg`` holds register rows ``reg_row0, reg_row0 + 1, ...``.
+
+    ``frequencies``: the TF lookups of ``subs`` under ``stats``, when the caller compares the
+    same submissions against many register chunks (otherwise looked up here)."""
     config = config or CompareConfig()
     if not subs.same_layout(reg):
         raise SchemaError("submissions and register use different encoding layouts")
-    sur_tok, sur_lf, giv_tok, giv_lf, floor = _tf_arrays(stats)
+    freq = frequencies or RequestFrequencies.of(subs, stats)
     si = np.ascontiguousarray(pairs.sub_idx, dtype=np.int64)
     ri = np.ascontiguousarray(pairs.reg_idx - reg_row0, dtype=np.int64)
     fn = _COMPARE.get(engine, K.compare_np)
     levels, tf = fn(
         subs.words, subs.tokens, reg.words, reg.tokens, subs.bits, reg.bits, si, ri,
         subs.word_off, subs.slot_off,
-        config.thresholds(), sur_tok, sur_lf, giv_tok, giv_lf, floor,
+        config.thresholds(), freq.surname, freq.given, freq.floor,
     )  # fmt: skip
     return ComparedPairs(pairs, levels, tf)
 
 
-def _tf_arrays(
-    stats: TokenStats | None,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float]:
-    empty_t, empty_f = np.empty(0, np.uint64), np.empty(0, np.float64)
-    if stats is None:
-        return empty_t, empty_f, empty_t, empty_f, 0.0
-    sur = stats.table(TokenType.SURNAME)
-    giv = stats.table(TokenType.GIVEN)
-    sur_t, sur_f = (sur.tokens, sur.log2_freq) if sur is not None else (empty_t, empty_f)
-    giv_t, giv_f = (giv.tokens, giv.log2_freq) if giv is not None else (empty_t, empty_f)
-    return sur_t, sur_f, giv_t, giv_f, stats.log2_floor
+@dataclass(frozen=True)
+class RequestFrequencies:
+    """Log2 register frequency of each request's surname and given-name tokens (NaN: not in the
+    register), looked up once per batch rather than once per candidate pair."""
+
+    surname: np.ndarray  # (requests, surname slots) float64; no columns without statistics
+    given: np.ndarray  # (requests, given slots) float64
+    floor: float  # the lowest log2 frequency (one register row)
+
+    @classmethod
+    def of(cls, subs: Encoded, stats: TokenStats | None) -> RequestFrequencies:
+        def lookup(t: TokenType) -> np.ndarray:
+            table = None if stats is None else stats.table(t)
+            if table is None or table.tokens.size == 0:
+                return np.empty((subs.rows, 0), np.float64)
+            tokens = subs.token(t)
+            pos = np.minimum(np.searchsorted(table.tokens, tokens), table.tokens.size - 1)
+            found = (table.tokens[pos] == tokens) & (tokens != 0)
+            return np.where(found, table.log2_freq[pos], np.nan)
+
+        floor = 0.0 if stats is None else stats.log2_floor
+        return cls(lookup(TokenType.SURNAME), lookup(TokenType.GIVEN), floor)
 
 
 # ---------------------------------------------------------------------------- table builders

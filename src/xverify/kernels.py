@@ -204,11 +204,6 @@ def _find_in(keys: np.ndarray, lo: int, hi: int, t: np.uint64) -> int:
 
 
 @numba.njit(cache=True, nogil=True)
-def _find(keys: np.ndarray, t: np.uint64) -> int:
-    return _find_in(keys, 0, keys.shape[0], t)
-
-
-@numba.njit(cache=True, nogil=True)
 def join_nb(
     keys: np.ndarray,
     offsets: np.ndarray,
@@ -350,29 +345,23 @@ def _shares(st: np.ndarray, i: int, rt: np.ndarray, j: int, lo: int, hi: int) ->
     return hit
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, inline="always")
 def _tf_nb(
-    st: np.ndarray,
-    i: int,
-    rt: np.ndarray,
-    j: int,
-    lo: int,
-    hi: int,
-    stat_tok: np.ndarray,
-    stat_lf: np.ndarray,
+    st: np.ndarray, i: int, rt: np.ndarray, j: int, lo: int, hi: int, slf: np.ndarray
 ) -> float:
-    """Sum of the log2 register frequencies of the tokens of ``st[i]`` found in ``rt[j]``."""
+    """Sum of the log2 register frequencies ``slf[i]`` of the tokens of ``st[i, lo:hi]`` found
+    in ``rt[j]`` (slot order; NaN frequencies skipped)."""
     acc = 0.0
     for a in range(lo, hi):
         t = st[i, a]
         if t != 0 and _contains(rt, j, lo, hi, t):
-            lf = _log2freq(t, stat_tok, stat_lf)
+            lf = slf[i, a - lo]
             if not np.isnan(lf):
                 acc += lf
     return acc
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, inline="always")
 def _same_sets(st: np.ndarray, i: int, rt: np.ndarray, j: int, lo: int, hi: int) -> bool:
     """Is every nonzero slot of ``st[i, lo:hi]`` in ``rt[j, lo:hi]`` and vice versa."""
     for a in range(lo, hi):
@@ -386,7 +375,7 @@ def _same_sets(st: np.ndarray, i: int, rt: np.ndarray, j: int, lo: int, hi: int)
     return True
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, inline="always")
 def _contains(tok: np.ndarray, i: int, lo: int, hi: int, t: np.uint64) -> bool:
     for a in range(lo, hi):  # noqa: SIM110 -- numba compiles no generator any()
         if tok[i, a] == t:
@@ -394,7 +383,7 @@ def _contains(tok: np.ndarray, i: int, lo: int, hi: int, t: np.uint64) -> bool:
     return False
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, inline="always")
 def _names_other(st: np.ndarray, i: int, rt: np.ndarray, j: int, lo: int, hi: int) -> bool:
     """Does one side's own name (slot ``lo``) appear among the other's canonical forms: one name
     is a nickname of the other (BILL ~ WILLIAM), not merely two nicknames of a third."""
@@ -450,12 +439,6 @@ def dice_np(a: np.ndarray, b: np.ndarray, ia: np.ndarray, ib: np.ndarray) -> np.
 
 
 # ============================================================================ comparison
-@numba.njit(cache=True, nogil=True, inline="always")
-def _log2freq(tok: np.uint64, stat_tokens: np.ndarray, stat_log2f: np.ndarray) -> float:
-    p = _find(stat_tokens, tok)
-    return stat_log2f[p] if p >= 0 else np.nan
-
-
 @numba.njit(cache=True, nogil=True)
 def _compare_range(
     sw: np.ndarray,
@@ -469,9 +452,7 @@ def _compare_range(
     woff: np.ndarray,
     soff: np.ndarray,
     th: np.ndarray,
-    sur_tok: np.ndarray,
     sur_lf: np.ndarray,
-    giv_tok: np.ndarray,
     giv_lf: np.ndarray,
     floor: float,
     lev: np.ndarray,
@@ -484,13 +465,14 @@ def _compare_range(
     One call per range, not per pair: array arguments are then borrowed once, where a per-pair
     helper would pay reference counting on every array for every pair (measured 2x slower).
     """
-    nw = sw.shape[1]
     nt = st.shape[1]
     for p in range(lo, hi):
         if p + PREFETCH_AHEAD < hi:
+            # the tokens, and the name filters (most pairs need a name Dice, few another)
             k = si[p + PREFETCH_AHEAD]
-            for c in range(0, nw, 8):
-                _prefetch(sw, k, c)
+            _prefetch(sw, k, woff[BF_GIVEN])
+            _prefetch(sw, k, woff[BF_SURNAME])
+            _prefetch(sbits, k, 0)
             for c in range(0, nt, 8):
                 _prefetch(st, k, c)
         i = si[p]
@@ -505,8 +487,8 @@ def _compare_range(
             if _shares(st, i, rt, j, soff[TT_GIVEN], soff[TT_GIVEN + 1]):
                 g0, g1 = soff[TT_GIVEN], soff[TT_GIVEN + 1]
                 lev[p, C_GIVEN] = 5 if _same_sets(st, i, rt, j, g0, g1) else 4
-                if giv_tok.shape[0] > 0:
-                    tf[p, TF_GIVEN] = max(_tf_nb(st, i, rt, j, g0, g1, giv_tok, giv_lf), floor)
+                if giv_lf.shape[1] > 0:
+                    tf[p, TF_GIVEN] = max(_tf_nb(st, i, rt, j, g0, g1, giv_lf), floor)
             else:
                 if _names_other(
                     st, i, rt, j, soff[TT_GIVEN_CANONICAL], soff[TT_GIVEN_CANONICAL + 1]
@@ -534,8 +516,8 @@ def _compare_range(
             if _shares(st, i, rt, j, soff[TT_SURNAME], soff[TT_SURNAME + 1]):
                 s0, s1 = soff[TT_SURNAME], soff[TT_SURNAME + 1]
                 lev[p, C_SURNAME] = 5 if _same_sets(st, i, rt, j, s0, s1) else 4
-                if sur_tok.shape[0] > 0:
-                    tf[p, TF_SURNAME] = max(_tf_nb(st, i, rt, j, s0, s1, sur_tok, sur_lf), floor)
+                if sur_lf.shape[1] > 0:
+                    tf[p, TF_SURNAME] = max(_tf_nb(st, i, rt, j, s0, s1, sur_lf), floor)
             else:
                 den = float(sa + sb)
                 s_and = _and_count(sw, i, rw, j, woff[BF_SURNAME], woff[BF_SURNAME + 1])
@@ -591,23 +573,26 @@ def _compare_range(
                 else:
                     lev[p, C_ADDRESS] = 0  # another apartment: another home
             else:
-                ti = _and_count(sw, i, rw, j, woff[BF_STREET], woff[BF_STREET + 1])
-                street_hi = 2.0 * ti >= th[TH_STREET] * float(ta + tb)
+                y = st[i, soff[TT_STREET_NUMBER_ZIP]]
+                number_zip = y != 0 and y == rt[j, soff[TT_STREET_NUMBER_ZIP]]
+                h = st[i, soff[TT_HOUSE_NUMBER]]
+                house = h != 0 and h == rt[j, soff[TT_HOUSE_NUMBER]]
+                level = 0
+                # levels 2-3 need the house number: most pairs are settled without a Dice
+                if number_zip or house:
+                    ti = _and_count(sw, i, rw, j, woff[BF_STREET], woff[BF_STREET + 1])
+                    street_hi = 2.0 * ti >= th[TH_STREET] * float(ta + tb)
+                    if street_hi and number_zip:
+                        level = 3
+                    elif street_hi and house:
+                        pa = sbits[i, BF_PLACE]
+                        pb = rbits[j, BF_PLACE]
+                        if pa + pb > 0:
+                            pi = _and_count(sw, i, rw, j, woff[BF_PLACE], woff[BF_PLACE + 1])
+                            if 2.0 * pi >= th[TH_PLACE] * float(pa + pb):
+                                level = 2
                 ua = st[i, soff[TT_UNIT]]
                 ub = rt[j, soff[TT_UNIT]]
-                y = st[i, soff[TT_STREET_NUMBER_ZIP]]
-                level = 0
-                if street_hi and y != 0 and y == rt[j, soff[TT_STREET_NUMBER_ZIP]]:
-                    level = 3
-                else:
-                    h = st[i, soff[TT_HOUSE_NUMBER]]
-                    same = street_hi and h != 0 and h == rt[j, soff[TT_HOUSE_NUMBER]]
-                    pa = sbits[i, BF_PLACE]
-                    pb = rbits[j, BF_PLACE]
-                    if same and pa + pb > 0:
-                        pi = _and_count(sw, i, rw, j, woff[BF_PLACE], woff[BF_PLACE + 1])
-                        if 2.0 * pi >= th[TH_PLACE] * float(pa + pb):
-                            level = 2
                 if ub != 0 and ua != ub:
                     # another apartment: another home; no unit asked: the building at most
                     level = 1 if level > 0 and ua == 0 else 0
@@ -627,9 +612,7 @@ def compare_nb(
     woff: np.ndarray,
     soff: np.ndarray,
     th: np.ndarray,
-    sur_tok: np.ndarray,
     sur_lf: np.ndarray,
-    giv_tok: np.ndarray,
     giv_lf: np.ndarray,
     floor: float,
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -637,16 +620,17 @@ def compare_nb(
 
     ``sw``/``rw`` Bloom word matrices and ``st``/``rt`` token matrices of submissions and register
     rows, ``sbits``/``rbits`` their :func:`row_bits`, ``si``/``ri`` the pair indices into them;
-    ``th`` thresholds; ``*_tok`` sorted register tokens with ``*_lf`` their log2 frequency
-    (empty arrays: no TF term); ``floor`` the lowest log2 frequency. The TF term is the sum of
-    log2 frequencies of the agreeing tokens (NaN when none agree or no statistics are given).
+    ``th`` thresholds; ``sur_lf``/``giv_lf`` ``(submissions, slots)`` log2 register frequency of
+    each submission's surname / given tokens (NaN: not in the register; zero columns: no TF
+    term); ``floor`` the lowest log2 frequency. The TF term is the sum of log2 frequencies of
+    the agreeing tokens (NaN when none agree or no statistics are given).
     """
     n = si.shape[0]
     lev = np.empty((n, N_COMPARISONS), np.int8)
     tf = np.empty((n, 2), np.float64)
     _compare_range(
         sw, st, rw, rt, sbits, rbits, si, ri, woff, soff, th,
-        sur_tok, sur_lf, giv_tok, giv_lf, floor, lev, tf, 0, n,
+        sur_lf, giv_lf, floor, lev, tf, 0, n,
     )  # fmt: skip
     return lev, tf
 
@@ -664,9 +648,7 @@ def compare_par_nb(
     woff: np.ndarray,
     soff: np.ndarray,
     th: np.ndarray,
-    sur_tok: np.ndarray,
     sur_lf: np.ndarray,
-    giv_tok: np.ndarray,
     giv_lf: np.ndarray,
     floor: float,
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -678,7 +660,7 @@ def compare_par_nb(
     for k in numba.prange(chunks):
         _compare_range(
             sw, st, rw, rt, sbits, rbits, si, ri, woff, soff, th,
-            sur_tok, sur_lf, giv_tok, giv_lf, floor, lev, tf,
+            sur_lf, giv_lf, floor, lev, tf,
             k * _PAR_CHUNK, min(n, (k + 1) * _PAR_CHUNK),
         )  # fmt: skip
     return lev, tf
@@ -695,18 +677,12 @@ def _same_set_rows(a: np.ndarray, b: np.ndarray, hit: np.ndarray) -> np.ndarray:
     return (hit.sum(1) == (a != 0).sum(1)) & (back.sum(1) == (b != 0).sum(1))
 
 
-def _tf_sum(
-    tokens: np.ndarray, hit: np.ndarray, stat_tok: np.ndarray, stat_lf: np.ndarray
-) -> np.ndarray:
-    """Sum of log2 frequencies of the agreeing tokens, slot order (as in the kernel)."""
-    acc = np.zeros(tokens.shape[0], np.float64)
-    if stat_tok.size == 0:
-        return acc
-    for s in range(tokens.shape[1]):
-        t = tokens[:, s]
-        pos = np.minimum(np.searchsorted(stat_tok, t), stat_tok.size - 1)
-        found = hit[:, s] & (stat_tok[pos] == t)
-        acc = np.where(found, acc + stat_lf[pos], acc)
+def _tf_sum(hit: np.ndarray, lf: np.ndarray) -> np.ndarray:
+    """Sum of the log2 frequencies ``lf`` of the agreeing slots, slot order (as in the kernel)."""
+    acc = np.zeros(hit.shape[0], np.float64)
+    for s in range(lf.shape[1]):
+        found = hit[:, s] & ~np.isnan(lf[:, s])
+        acc = np.where(found, acc + lf[:, s], acc)
     return acc
 
 
@@ -722,9 +698,7 @@ def compare_np(
     woff: np.ndarray,
     soff: np.ndarray,
     th: np.ndarray,
-    sur_tok: np.ndarray,
     sur_lf: np.ndarray,
-    giv_tok: np.ndarray,
     giv_lf: np.ndarray,
     floor: float,
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -768,8 +742,8 @@ def compare_np(
         [MISSING, 5, 4, 3, 2, 1],
         0,
     )
-    if giv_tok.size:
-        acc = np.maximum(_tf_sum(x, hit, giv_tok, giv_lf), floor)
+    if giv_lf.shape[1]:
+        acc = np.maximum(_tf_sum(hit, giv_lf[si]), floor)
         tf[:, TF_GIVEN] = np.where(~missing & exact, acc, np.nan)
 
     # surname
@@ -793,8 +767,8 @@ def compare_np(
         [MISSING, 5, 4, 3, 2, 1],
         0,
     )
-    if sur_tok.size:
-        acc = np.maximum(_tf_sum(x, hit, sur_tok, sur_lf), floor)
+    if sur_lf.shape[1]:
+        acc = np.maximum(_tf_sum(hit, sur_lf[si]), floor)
         tf[:, TF_SURNAME] = np.where(~missing & common, acc, np.nan)
 
     # single tokens

@@ -90,6 +90,7 @@ from .compare import (
     ComparedPairs,
     Comparison,
     Part,
+    RequestFrequencies,
     compare_pairs,
 )
 from .encoding.schema import EncodingSchema
@@ -546,11 +547,12 @@ def _stream(
     if subs.rows == 0:
         raise InputError("no submissions to match")
     index = build_index(subs, config.blocking, stats)
+    freq = RequestFrequencies.of(subs, stats)
     for row0, chunk in register_chunks(register_batches, config.blocking.chunk_rows):
         reg = Encoded.of(chunk)
         pairs = index.join(reg, row0, config.engine)
         compared = compare_pairs(
-            subs, reg, pairs, compare, stats, reg_row0=row0, engine=config.engine
+            subs, reg, pairs, compare, stats, reg_row0=row0, engine=config.engine, frequencies=freq
         )
         rnd = None
         if u_seed is not None:
