@@ -208,27 +208,12 @@ def test_housemate_rates_are_upper_bounds_of_the_batch_estimates() -> None:
     """700 requests name their person exactly, 300 nobody at the home (rho = 0.3); of the
     co-residents of the exactly named, 20 in 700 have a near-spelled name (u_home[1], 4x the
     random-pair rate)."""
-    chosen = [5] * 700 + [0] * 300
-    co = [1] * 20 + [0] * 980
-    given = np.array([x for pair in zip(chosen, co, strict=True) for x in pair], np.int8)
-    n = len(chosen)
-    cand = Candidates(
-        request=np.repeat(np.arange(n), 2),
-        person=np.arange(2 * n),
-        years=np.full(2 * n, ALL_YEARS, np.uint32),
-        weight=np.zeros(2 * n),
-        name_weight=np.zeros(2 * n),
-        address_agrees=np.ones(2 * n, bool),
-        levels=given[:, None],
-        household=Household(
-            np.ones(2 * n, bool), given, np.zeros(2 * n, bool), np.zeros(2 * n), GIVEN_M, GIVEN_U
-        ),
-    )
-    pair = np.arange(0, 2 * n, 2)
-    rates = housemate_rates(cand, pair, np.ones(n, bool), pair)
-    assert rates.requests == n and rates.co_residents == 700
+    chosen = np.array([5] * 700 + [0] * 300, np.int8)
+    co = np.array([1] * 20 + [0] * 680, np.int8)
+    rates = housemate_rates(GIVEN_M, GIVEN_U, co, chosen)
+    assert rates.requests == 1000 and rates.co_residents == 700
     mean = (20 + HOME_PRIOR_PAIRS * GIVEN_U[1]) / (700 + HOME_PRIOR_PAIRS)  # prior: random u
     assert mean < rates.u_home[1] < 1.5 * mean
     assert 0.3 < rates.rho < 0.36
-    none = housemate_rates(cand, pair, np.zeros(n, bool), pair)  # nobody at home: the prior
+    none = housemate_rates(GIVEN_M, GIVEN_U, co[:0], chosen[:0])  # nobody at home: the prior
     assert none.requests == 0 and HOME_PRIOR_RATE < none.rho < 0.5

@@ -181,9 +181,14 @@ def decide(
     )
     housemate_w = np.full(n, -np.inf)
     if c.household is not None and len(c):
-        home = (best_full >= 0) & c.household.at_home[pair]
-        rates = housemate_rates(c, pair, home, g_person[safe])
-        housemate_w[home] = chosen_w[home] - _home_bits(c.household, rates, pair[home])
+        h = c.household
+        home = (best_full >= 0) & h.at_home[pair]
+        # co-residents: the other at-home candidates of requests that name their person exactly
+        named = home & (h.given[pair] == len(h.given_m) - 1)
+        co = h.at_home & named[c.request] & (c.person != g_person[safe][c.request])
+        co &= (h.given >= 0) & ~h.suffixed
+        rates = housemate_rates(h.given_m, h.given_u, h.given[co], h.given[pair[home]])
+        housemate_w[home] = chosen_w[home] - _home_bits(h, rates, pair[home])
         total = total + np.exp2(housemate_w)
     prob = _share(chosen_w, total)
     runner_p = _share(runner_w, total)
@@ -231,52 +236,42 @@ def decide(
 
 
 def housemate_rates(
-    c: Candidates, pair: np.ndarray, home: np.ndarray, chosen_person: np.ndarray
+    given_m: np.ndarray, given_u: np.ndarray, co_resident: np.ndarray, chosen: np.ndarray
 ) -> HousemateRates:
-    """``u_home`` and ``rho`` of :class:`Household` from a batch's candidates.
+    """``u_home`` and ``rho`` of :class:`Household` from a batch.
 
-    ``pair``/``home``/``chosen_person``: per request, its chosen pair, whether that pair is at
-    home, and its person. ``u_home`` (prior ``HOME_PRIOR_PAIRS``): the given levels of the other
-    at-home candidates of requests whose chosen person has the top given level: the request
-    carries that person's own name, so these are resident-to-resident levels. Pairs with a
-    suffix are left out: residents who share a given name (Jr. and Sr.) are told apart by it,
-    and the suffix comparison already weighs that. ``rho``: EM over the chosen pairs' given
-    levels, m against ``u_home``, with the prior ``HOME_PRIOR_*``. Both are returned as their
-    95% upper bounds: a few co-resident pairs with related names must not be read as
-    "housemates never have such names".
+    ``co_resident``: given levels between requests that name their (at-home) person exactly and
+    the other residents among their candidates, which are resident-to-resident levels; pairs
+    with a suffix are left out by the caller (Jr. and Sr. are told apart by it, and the suffix
+    comparison weighs that). ``chosen``: given levels of the requests' at-home best candidates.
+    ``u_home``: the co-resident level shares, prior ``HOME_PRIOR_PAIRS`` x ``given_u``.
+    ``rho``: EM over ``chosen``, ``given_m`` against ``u_home``, prior ``HOME_PRIOR_*``. Both
+    are returned as 95% upper bounds: estimation noise must never make a disclosure easier.
     """
-    h = c.household
-    assert h is not None
-    m = np.asarray(h.given_m, np.float64)
-    top = len(m) - 1
-    named = home & (h.given[pair] == top)
-    other = h.at_home & named[c.request] & (c.person != chosen_person[c.request])
-    other &= (h.given >= 0) & ~h.suffixed
-    counts = np.bincount(h.given[other], minlength=len(m)).astype(np.float64)
-    counts += HOME_PRIOR_PAIRS * np.asarray(h.given_u, np.float64)
+    m = np.asarray(given_m, np.float64)
+    counts = np.bincount(co_resident, minlength=len(m)).astype(np.float64)
+    counts += HOME_PRIOR_PAIRS * np.asarray(given_u, np.float64)
     u_home = counts / counts.sum()
-    levels = h.given[pair[home]]
-    seen = np.bincount(levels[levels >= 0], minlength=len(m)).astype(np.float64)
+    seen = np.bincount(chosen[chosen >= 0], minlength=len(m)).astype(np.float64)
     a = HOME_PRIOR_RATE * HOME_PRIOR_REQUESTS
-    rho, resp = HOME_PRIOR_RATE, np.zeros(len(m))
+    rho, about_housemates = HOME_PRIOR_RATE, 0.0
     for _ in range(200):
-        resp = rho * u_home / (rho * u_home + (1.0 - rho) * m)
-        new = (float(seen @ resp) + a) / (float(seen.sum()) + HOME_PRIOR_REQUESTS)
+        about_housemates = float(seen @ (rho * u_home / (rho * u_home + (1.0 - rho) * m)))
+        new = (about_housemates + a) / (float(seen.sum()) + HOME_PRIOR_REQUESTS)
         done = abs(new - rho) < 1e-9
         rho = new
         if done:
             break
-    # upper confidence bounds: estimation noise must never make a disclosure easier
-    u_home = _upper(counts) / counts.sum()
-    rho = min(0.5, _upper(float(seen @ resp) + a) / (float(seen.sum()) + HOME_PRIOR_REQUESTS))
-    return HousemateRates(u_home, rho, int(seen.sum()), int(other.sum()))
+    rho_upper = _upper(np.array([about_housemates + a]))[0] / (seen.sum() + HOME_PRIOR_REQUESTS)
+    return HousemateRates(
+        _upper(counts) / counts.sum(), min(0.5, float(rho_upper)), int(seen.sum()), len(co_resident)
+    )
 
 
-def _upper(count: np.ndarray | float, z: float = UPPER_Z) -> np.ndarray | float:
-    """One-sided upper confidence bound of a Poisson count (Wilson-Hilferty)."""
+def _upper(count: np.ndarray, z: float = UPPER_Z) -> np.ndarray:
+    """One-sided upper confidence bounds of Poisson counts (Wilson-Hilferty)."""
     k = np.asarray(count, np.float64) + 1.0
-    out = k * (1.0 - 1.0 / (9.0 * k) + z / (3.0 * np.sqrt(k))) ** 3
-    return float(out) if np.ndim(out) == 0 else out
+    return k * (1.0 - 1.0 / (9.0 * k) + z / (3.0 * np.sqrt(k))) ** 3
 
 
 def _home_bits(h: Household, rates: HousemateRates, pairs: np.ndarray) -> np.ndarray:
