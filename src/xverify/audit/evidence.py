@@ -22,7 +22,7 @@ from ..requests import ReasonCode, RequestPolicy, encode_requests, read_submissi
 from ..verifier import Verifier
 
 #: name levels that count as "the name matches" for the name-based policies
-GIVEN_AGREES = 3  # canonical (nickname) or exact
+GIVEN_AGREES = 3  # one name a nickname of the other, or some or all components exact
 SURNAME_AGREES = 4  # some surname component exact, or all
 #: exact baseline: exact given and all surname components, street line + ZIP agree
 EXACT_GIVEN, EXACT_SURNAME, EXACT_ADDRESS = 5, 5, 4
