@@ -217,3 +217,13 @@ def test_housemate_rates_are_upper_bounds_of_the_batch_estimates() -> None:
     assert 0.3 < rates.rho < 0.36
     none = housemate_rates(GIVEN_M, GIVEN_U, co[:0], chosen[:0])  # nobody at home: the prior
     assert none.requests == 0 and HOME_PRIOR_RATE < none.rho < 0.5
+
+
+def test_padding_a_batch_cannot_lower_the_housemate_rates_below_their_floors() -> None:
+    """100,000 requests naming residents exactly, whose co-residents all have unrelated names,
+    would estimate rho and u_home near 0: the floors (prior rate, random-pair u) hold."""
+    padded = housemate_rates(
+        GIVEN_M, GIVEN_U, np.zeros(100_000, np.int8), np.full(100_000, 5, np.int8)
+    )
+    assert padded.rho == HOME_PRIOR_RATE
+    assert np.all(padded.u_home >= GIVEN_U)

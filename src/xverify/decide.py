@@ -88,11 +88,13 @@ class Household:
 
 #: Prior of the housemate share: ``HOME_PRIOR_RATE`` of the requests that reach a registered home
 #: are about an unregistered resident, with the weight of ``HOME_PRIOR_REQUESTS`` requests (keeps
-#: small batches from an estimate of 0 or 1).
-HOME_PRIOR_RATE = 0.05
+#: small batches from an estimate of 0 or 1). It is also a floor: a requester cannot make the
+#: custodian less cautious by padding a batch with requests that name residents exactly.
+HOME_PRIOR_RATE = 0.02
 HOME_PRIOR_REQUESTS = 50.0
 #: Prior of ``u_home``: the random-pair u (residents' given names as independent draws), with the
 #: weight of ``HOME_PRIOR_PAIRS`` co-resident pairs (a small batch cannot make them look alike).
+#: The random-pair u is a floor too: residents' names are no less alike than strangers'.
 HOME_PRIOR_PAIRS = 1000.0
 #: z of the one-sided upper bounds (95%) taken on the housemate rates
 UPPER_Z = 1.645
@@ -246,7 +248,8 @@ def housemate_rates(
     comparison weighs that). ``chosen``: given levels of the requests' at-home best candidates.
     ``u_home``: the co-resident level shares, prior ``HOME_PRIOR_PAIRS`` x ``given_u``.
     ``rho``: EM over ``chosen``, ``given_m`` against ``u_home``, prior ``HOME_PRIOR_*``. Both
-    are returned as 95% upper bounds: estimation noise must never make a disclosure easier.
+    are returned as 95% upper bounds, and never below their priors: neither estimation noise nor
+    the batch's composition can make a disclosure easier.
     """
     m = np.asarray(given_m, np.float64)
     counts = np.bincount(co_resident, minlength=len(m)).astype(np.float64)
@@ -263,9 +266,9 @@ def housemate_rates(
         if done:
             break
     rho_upper = _upper(np.array([about_housemates + a]))[0] / (seen.sum() + HOME_PRIOR_REQUESTS)
-    return HousemateRates(
-        _upper(counts) / counts.sum(), min(0.5, float(rho_upper)), int(seen.sum()), len(co_resident)
-    )
+    rho = min(0.5, max(HOME_PRIOR_RATE, float(rho_upper)))
+    u_upper = np.maximum(_upper(counts) / counts.sum(), given_u)
+    return HousemateRates(u_upper, rho, int(seen.sum()), len(co_resident))
 
 
 def _upper(count: np.ndarray, z: float = UPPER_Z) -> np.ndarray:
