@@ -14,14 +14,13 @@ mostly people sharing a name token or a street line, many agreeing exactly.
 from __future__ import annotations
 
 import argparse
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
 import pyarrow as pa
 
+from bench_kernels import _best  # the same timing: one warm-up call, best of repeats
 from xverify import LinkageSecret, Verifier
 from xverify.blocking import (
     BlockingConfig,
@@ -34,16 +33,6 @@ from xverify.blocking import (
 from xverify.compare import ComparedPairs, RequestFrequencies, compare_pairs
 from xverify.encoding.encoder import read_encoded
 from xverify.scoring import MatchModel, score_compared
-
-
-def _best(fn: Callable[[], object], repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return min(times)
-
 
 STAGES = ("join", "compare 1", "compare+score 1", "compare 2", "compare+score 2")
 
@@ -64,7 +53,6 @@ def _time_chunk(
 ) -> tuple[int, dict[str, float]]:
     """Candidate pairs of one register chunk and the best time of each stage on them."""
     index, model, stats, freq = context
-    index.join(reg, row0, Engine.NUMBA_PARALLEL)  # compile outside the timing
     times = {"join": _best(lambda: index.join(reg, row0, Engine.NUMBA_PARALLEL), repeat)}
     pairs = index.join(reg, row0, Engine.NUMBA_PARALLEL)
     for threads, engine in (("1", Engine.NUMBA), ("2", Engine.NUMBA_PARALLEL)):
@@ -75,7 +63,6 @@ def _time_chunk(
                 frequencies=freq,
             )  # fmt: skip
 
-        compare()
         times[f"compare {threads}"] = _best(compare, repeat)
         times[f"compare+score {threads}"] = _best(
             lambda compare=compare, engine=engine: score_compared(compare(), model, engine), repeat
