@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pyarrow as pa
 import pytest
@@ -61,10 +63,35 @@ def test_default_response_has_name_and_address_but_no_tin() -> None:
     r = Response.build(["a", "b", "c"], [Outcome.NO_MATCH, Outcome.VERIFIED, "AMBIGUOUS"], [ALICE])
     assert "tin" not in r.table.column_names
     rows = r.table.to_pylist()
-    assert [row["outcome"] for row in rows] == ["NO_MATCH", "VERIFIED", "AMBIGUOUS"]
+    assert [row["outcome"] for row in rows] == ["NOT_VERIFIED", "VERIFIED", "NOT_VERIFIED"]
     assert rows[1]["last_name"] == "SMITH" and rows[1]["address_year"] == 2023
     for row in (rows[0], rows[2]):
         assert all(v is None for k, v in row.items() if k not in ("request_id", "outcome"))
+
+
+@pytest.mark.parametrize("outcome", [Outcome.NO_MATCH, Outcome.NAME_ONLY, Outcome.AMBIGUOUS])
+def test_unverified_outcomes_are_indistinguishable_in_the_response(outcome: Outcome) -> None:
+    """Whether anyone of that name is on file never reaches the requester."""
+    reasons = ["", "GIVEN_NAME_DISAGREES", "NO_STATUTE"]
+    got = Response.build(["a", "b", "c"], [outcome, Outcome.VERIFIED, Outcome.REJECTED], [ALICE],
+                         rejection_reasons=reasons)  # fmt: skip
+    want = Response.build(["a", "b", "c"], ["NO_MATCH", "VERIFIED", "REJECTED"], [ALICE],
+                          rejection_reasons=["", "", "NO_STATUTE"])  # fmt: skip
+    assert got.table.equals(want.table)
+    assert got.table.column("rejection_reason").to_pylist() == [None, None, "NO_STATUTE"]
+
+
+def test_a_rejected_request_needs_a_request_reason_code() -> None:
+    with pytest.raises(ValueError):
+        Response.build(["a"], [Outcome.REJECTED], [])
+    with pytest.raises(ValueError):  # a matching reason is not a request defect
+        Response.build(["a"], [Outcome.REJECTED], [], rejection_reasons=["BELOW_THRESHOLD"])
+
+
+def test_csv_years_are_integers(tmp_path: Path) -> None:
+    r = Response.build(["a", "b"], [Outcome.VERIFIED, Outcome.NO_MATCH], [ALICE])
+    r.write_csv(tmp_path / "r.csv")
+    assert tmp_path.joinpath("r.csv").read_text().splitlines()[1].endswith(",2023")
 
 
 def test_tin_only_when_configured() -> None:
@@ -107,3 +134,4 @@ def test_response_has_no_score_or_candidate_columns() -> None:
     assert not {"probability", "score", "n_candidates", "reason", "match_weight"} & set(
         schema.names
     )
+    assert schema.names[:3] == ["request_id", "outcome", "rejection_reason"]

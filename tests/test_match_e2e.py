@@ -102,9 +102,10 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-def _outcomes(root: Path) -> dict[str, str]:
-    r = pd.read_parquet(root / "out" / "response.parquet")
-    return dict(zip(r["request_id"], r["outcome"], strict=True))
+def _outcomes(root: Path, out: str = "out") -> dict[str, str]:
+    """The custodian's outcomes (decisions.parquet; the response tells NOT_VERIFIED only)."""
+    d = pd.read_parquet(root / out / "decisions.parquet")
+    return dict(zip(d["request_id"], d["outcome"], strict=True))
 
 
 def test_jr_sr_without_suffix_and_twins_are_ambiguous_never_verified(world: Path) -> None:
@@ -121,14 +122,45 @@ def test_the_suffix_tells_jr_from_sr(world: Path) -> None:
 
 def test_the_response_carries_identity_for_verified_only_and_no_scores(world: Path) -> None:
     r = pd.read_parquet(world / "out" / "response.parquet")
-    assert list(r.columns[:2]) == ["request_id", "outcome"]
+    assert list(r.columns[:3]) == ["request_id", "outcome", "rejection_reason"]
     assert not {"probability", "match_weight", "tin", "reason", "n_candidates"} & set(r.columns)
-    identity = r.drop(columns=["request_id", "outcome"])
+    assert set(r["outcome"]) <= {"VERIFIED", "NOT_VERIFIED", "REJECTED"}
+    identity = r.drop(columns=["request_id", "outcome", "rejection_reason"])
     verified = r["outcome"] == Outcome.VERIFIED
     assert identity[~verified].isna().all().all()
     assert identity.loc[verified, "last_name"].notna().all()
+    assert r.loc[r["outcome"] != "REJECTED", "rejection_reason"].isna().all()
     csv = pd.read_csv(world / "out" / "response.csv", dtype=str)
     assert list(csv.columns) == list(r.columns) and len(csv) == len(r)
+    years = csv["address_year"].dropna()
+    assert len(years) and years.str.fullmatch(r"\d{4}").all()  # 2024, never 2024.0
+
+
+def test_the_response_is_no_membership_oracle(world: Path, tmp_path: Path) -> None:
+    """A registered person asked at a wrong address gets the very bytes a made-up person gets.
+
+    The custodian's decisions tell them apart (NAME_ONLY against NO_MATCH); the requester's
+    response must not, or it would say who is on file (6103(b)(2)).
+    """
+    base = pd.read_csv(world / "requests" / "submissions.csv", dtype=str).head(40)
+    probe = _request("PROBE", "ZEBEDIAH", "WINTERBOTTOM", "JR", "12 NOWHERE LN", None)
+    made_up = _request("PROBE", "QUILLON", "XANTHOPOULOS", "JR", "12 NOWHERE LN", None)
+    key, model = world / "key", world / "out" / "model.json"
+    bodies, outcomes = [], []
+    for name, row in (("on_file", probe), ("made_up", made_up)):
+        batch = pd.concat([base.iloc[:20], pd.DataFrame([row]), base.iloc[20:]])
+        batch.to_csv(tmp_path / f"{name}.csv", index=False)
+        enc, out = tmp_path / f"{name}.parquet", tmp_path / name
+        assert run("encode", "--key", key, tmp_path / f"{name}.csv", "--out", enc).returncode == 0
+        done = run("match", "--key", key, "--register", world / "register", "--model", model,
+                   enc, "--out", out)  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        response = (out / "response.csv").read_bytes(), pq.read_table(out / "response.parquet")
+        bodies.append(response)
+        outcomes.append(_outcomes(tmp_path / name, "")["PROBE"])
+    assert outcomes == [Outcome.NAME_ONLY, Outcome.NO_MATCH]  # the custodian knows
+    assert bodies[0][0] == bodies[1][0]  # the requester cannot tell
+    assert bodies[0][1].equals(bodies[1][1])
 
 
 def test_every_disclosure_is_in_the_verified_log(world: Path) -> None:

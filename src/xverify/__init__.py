@@ -22,7 +22,7 @@ from .errors import (
     SecretError,
     XVerifyError,
 )
-from .outcomes import Outcome
+from .outcomes import Outcome, Reply
 
 _LAZY: dict[str, str] = {
     "LinkageSecret": "xverify.encoding.keys",
@@ -85,6 +85,7 @@ __all__ = [
     "Outcome",
     "OutputError",
     "ReasonCode",
+    "Reply",
     "RequestPolicy",
     "Response",
     "Result",

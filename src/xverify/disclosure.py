@@ -4,8 +4,10 @@
 whole allow-list, fixed here in code (:class:`IdentityField`). A deployment chooses a subset
 (default: name and address); nothing outside the list can be configured, because the response is
 built from :class:`Identity`, a frozen record with exactly these fields, into a fixed Arrow schema.
-Rows that are not VERIFIED carry nulls in every identity column, and the response has no score,
-candidate count or reason column: it is no oracle for probing the register.
+Rows that are not VERIFIED carry nulls in every identity column. The response says VERIFIED,
+NOT_VERIFIED or REJECTED (:class:`~xverify.outcomes.Reply`) and, for REJECTED only, the reason code
+of the request's own defect; it has no score, candidate count or matching reason, so it is no
+oracle for probing who is on file.
 """
 
 from __future__ import annotations
@@ -13,13 +15,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields
 from enum import StrEnum
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
 from .errors import ConfigError
-from .outcomes import Outcome
+from .outcomes import Outcome, Reply
+from .requests import ReasonCode
 
 
 class IdentityField(StrEnum):
@@ -120,7 +124,11 @@ def parse_fields(names: Iterable[str]) -> frozenset[IdentityField]:
 
 def response_schema(disclosed: frozenset[IdentityField]) -> pa.Schema:
     """The response columns for a deployment's chosen fields, in a fixed order."""
-    cols = [pa.field("request_id", pa.string(), nullable=False), pa.field("outcome", pa.string())]
+    cols = [
+        pa.field("request_id", pa.string(), nullable=False),
+        pa.field("outcome", pa.string()),
+        pa.field("rejection_reason", pa.string()),
+    ]
     for group in IdentityField:
         if group in disclosed:
             for name in _GROUPS[group]:
@@ -142,32 +150,58 @@ class Response:
         outcomes: Sequence[Outcome | str],
         identities: Identities | Sequence[Identity],
         disclosed: frozenset[IdentityField] = DEFAULT_FIELDS,
+        *,
+        rejection_reasons: Sequence[str] | None = None,
     ) -> Response:
-        """Assemble the response from one identity per VERIFIED request (in request order);
-        every other row gets nulls. A count that does not match is an error."""
-        if len(request_ids) != len(outcomes):
+        """Assemble the response from the custodian's outcomes and one identity per VERIFIED
+        request (in request order); every other row gets nulls. Outcomes are reduced to their
+        :class:`Reply`; ``rejection_reasons`` (a :class:`ReasonCode` per REJECTED row, anything
+        for the others) are kept for REJECTED rows only. A count that does not match is an
+        error."""
+        n = len(request_ids)
+        if len(outcomes) != n:
             raise ValueError("request_ids and outcomes must have equal length")
         if not isinstance(identities, Identities):
             identities = Identities.of(identities)
         outcome = np.asarray([str(o) for o in outcomes], dtype=object)
+        reply = np.empty(n, dtype=object)
         for value in pd.unique(outcome):
-            Outcome(value)  # an unknown outcome is an error
-        verified = outcome == Outcome.VERIFIED.value
+            reply[outcome == value] = Outcome(value).reply.value  # unknown outcome: an error
+        verified = reply == Reply.VERIFIED.value
+        rejected = reply == Reply.REJECTED.value
         if int(verified.sum()) != len(identities):
             raise ValueError("identity must be given for VERIFIED requests and only for them")
+        reason = np.full(n, None, dtype=object)
+        if rejected.any():
+            if rejection_reasons is None or len(rejection_reasons) != n:
+                raise ValueError("every REJECTED request needs its rejection reason")
+            given = np.asarray(rejection_reasons, dtype=object)[rejected]
+            reason[rejected] = [ReasonCode(r).value for r in given]  # a request defect only
         position = np.cumsum(verified) - 1
         take = pa.array(position, pa.int64(), mask=~verified)  # null: no identity
         schema = response_schema(disclosed)
-        columns = [pa.array(request_ids, pa.string()), pa.array(outcome, pa.string())]
-        columns += [identities.table.column(name).take(take) for name in schema.names[2:]]
+        columns = [
+            pa.array(request_ids, pa.string()),
+            pa.array(reply, pa.string()),
+            pa.array(reason, pa.string()),
+        ]
+        columns += [identities.table.column(name).take(take) for name in schema.names[3:]]
         return cls(pa.Table.from_arrays(columns, schema=schema))
 
     def __repr__(self) -> str:
         return f"Response(rows={self.table.num_rows}, columns={self.table.column_names})"
 
     def to_pandas(self) -> pd.DataFrame:
-        return self.table.to_pandas()
+        """The response as a data frame; ``address_year`` stays an integer (nullable)."""
+        frame = self.table.to_pandas()
+        if "address_year" in frame:
+            frame["address_year"] = frame["address_year"].astype("Int16")
+        return frame
+
+    def write_csv(self, path: Path | str) -> None:
+        """The response as CSV: empty cells for nulls, years as integers."""
+        self.to_pandas().to_csv(path, index=False)
 
     def fields_disclosed(self) -> list[str]:
         """Names of the identity columns this response carries (for the audit log)."""
-        return self.table.column_names[2:]
+        return self.table.column_names[3:]

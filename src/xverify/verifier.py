@@ -96,7 +96,7 @@ class Result:
         outdir.mkdir(parents=True, exist_ok=True)
         targets = {
             "response.parquet": lambda p: pq.write_table(self.response.table, p),
-            "response.csv": lambda p: self.response.table.to_pandas().to_csv(p, index=False),
+            "response.csv": self.response.write_csv,
             "decisions.parquet": lambda p: self.decisions.to_parquet(p, index=False),
         }
         if self.model is not None:
@@ -300,6 +300,7 @@ class Verifier:
             decisions["outcome"].tolist(),
             found,
             self.config.disclose,
+            rejection_reasons=decisions["reason"].tolist(),
         )
 
     def _log(self, table: pa.Table, decisions: pd.DataFrame, response: Response) -> None:
