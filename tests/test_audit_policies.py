@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -74,7 +75,9 @@ def evidence() -> pd.DataFrame:
         "exact_tin",
         "exact_count",
     ]
-    return pd.DataFrame(EVIDENCE, columns=cols)
+    frame = pd.DataFrame(EVIDENCE, columns=cols)
+    # bits of name evidence: 10 clears the default name_min_bits (8), 0 does not
+    return frame.assign(name_weight=np.where(frame["name_agrees"], 10.0, 0.0))
 
 
 def truth() -> pd.DataFrame:

@@ -8,8 +8,12 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from xverify.audit import calibration_table, certify, sweep
+from xverify.config import MatchConfig
+from xverify.decide import Candidates, RequestEvidence, Requests, decide, outcomes
 from xverify.errors import ConfigError
 
 
@@ -65,13 +69,14 @@ def test_sweep_hand_case() -> None:
     s = sweep(d, t, thresholds=[0.5, 0.98], margins=[0.0, 2.0]).set_index(
         ["threshold", "margin_bits"]
     )
-    # c lacks an address, d stays REJECTED. b's runner-up (p 0.9798) passes every threshold up
-    # to 0.9798, so b counts only above it; margins: a inf, b 1, e 7.2 bits
-    assert s.loc[(0.5, 0.0), "n_verified"] == 2  # a, e
+    # c lacks an address, d stays REJECTED. Scores (the lower of share and pairwise
+    # probability, as the matcher's rule holds them): a 0.999, b 0.9898, e 0.9484; margins: a inf,
+    # b 1, e 7.2 bits
+    assert s.loc[(0.5, 0.0), "n_verified"] == 3  # a, b, e
     assert s.loc[(0.5, 0.0), "wrong"] == 1  # e
-    assert s.loc[(0.5, 0.0), "correct"] == 1
+    assert s.loc[(0.5, 0.0), "correct"] == 2
     assert s.loc[(0.5, 0.0), "verifiable"] == 4
-    assert s.loc[(0.5, 0.0), "expected_wrong"] == pytest.approx(0.001 + 0.05)
+    assert s.loc[(0.5, 0.0), "expected_wrong"] == pytest.approx(0.001 + 0.01 + 0.05)
     assert s.loc[(0.5, 2.0), "n_verified"] == 2
     assert s.loc[(0.98, 0.0), "n_verified"] == 2  # a, b
     assert s.loc[(0.98, 0.0), "wrong"] == 0
@@ -86,10 +91,11 @@ def test_sweep_margin_monotone_and_works_without_truth() -> None:
     d["match_weight"] = np.log2(d["probability"] / (1 - d["probability"]))
     d["runner_up_match_weight"] = d["match_weight"] - rng.uniform(0, 12, len(d))
     s = sweep(d, t)
-    # stricter margins only remove disclosures (thresholds need not: a runner-up that passes a
-    # low threshold blocks a request that a higher threshold lets through)
+    # stricter margins and stricter thresholds only remove disclosures
     for _, g in s.groupby("threshold"):
         assert (np.diff(g.sort_values("margin_bits")["n_verified"]) <= 0).all()
+    for _, g in s.groupby("margin_bits"):
+        assert (np.diff(g.sort_values("threshold")["n_verified"]) <= 0).all()
     assert (s["n_verified"] >= s["wrong"]).all()
     s0 = sweep(d)
     assert s0["overmatch"].isna().all()
@@ -157,31 +163,61 @@ def test_calibration_table() -> None:
     assert math.isclose(row["mean_probability"], 0.8)
 
 
-def test_sweep_matches_a_direct_count() -> None:
-    """The cumulative-sum sweep against the rule applied row by row."""
-    rng = np.random.default_rng(5)
-    n = 400
-    d, t = frames(n - 40, 0.99, 40, 0.99)
-    d["probability"] = rng.uniform(0.4, 1.0, n)
-    d["match_weight"] = rng.normal(8, 4, n)  # deliberately not the probability's log-odds
-    d["runner_up_match_weight"] = np.where(rng.random(n) < 0.3, np.nan, rng.normal(4, 4, n))
-    d["runner_up_probability"] = rng.uniform(0.0, 1.0, n)
-    d["address_agrees"] = rng.random(n) < 0.8
-    d.loc[rng.random(n) < 0.1, "outcome"] = "REJECTED"
-    ts, ms = [0.5, 0.7, 0.9, 0.95], [0.0, 1.0, 4.0]
-    s = sweep(d, t, thresholds=ts, margins=ms).set_index(["threshold", "margin_bits"])
-    p = d["probability"].to_numpy()
-    margin = np.where(
-        d["runner_up_match_weight"].isna(),
-        np.inf,
-        d["match_weight"] - d["runner_up_match_weight"],
+@st.composite
+def scored_batches(draw: st.DrawFn) -> tuple[Requests, Candidates]:
+    """Random requests with random candidate pairs (persons, years, weights, address, veto)."""
+    n = draw(st.integers(1, 12))
+    pairs = draw(st.integers(0, 40))
+    ints = st.integers
+    weight = st.floats(-20.0, 40.0, allow_nan=False)
+    rows = draw(
+        st.lists(
+            st.tuples(ints(0, n - 1), ints(0, 5), ints(0, 63), weight, weight, st.booleans(),
+                      st.booleans()),
+            min_size=pairs, max_size=pairs,
+        )
+    )  # fmt: skip
+    accepted = np.array(draw(st.lists(st.booleans(), min_size=n, max_size=n)))
+    requests = Requests(
+        request_id=np.array([f"R{i}" for i in range(n)], dtype=object),
+        accepted=accepted,
+        reason=np.where(accepted, "", "NO_STATUTE").astype(object),
+        span_mask=np.array(draw(st.lists(ints(1, 63), min_size=n, max_size=n)), np.uint32),
     )
-    rp = d["runner_up_probability"].to_numpy()
-    wrong = (d["tin"] != t["tin"]).to_numpy()
-    base = (d["outcome"] != "REJECTED").to_numpy() & d["address_agrees"].to_numpy()
-    for th in ts:
-        for m in ms:
-            v = base & (p >= th) & ~(rp >= th) & (margin >= m)
-            assert s.loc[(th, m), "n_verified"] == v.sum()
-            assert s.loc[(th, m), "wrong"] == (v & wrong).sum()
-            assert s.loc[(th, m), "expected_wrong"] == pytest.approx((1 - p[v]).sum())
+    a = np.array(rows, dtype=object).reshape(-1, 7)
+    candidates = Candidates(
+        request=a[:, 0].astype(np.int64),
+        person=a[:, 1].astype(np.int64),
+        years=a[:, 2].astype(np.uint32),
+        weight=a[:, 3].astype(float),
+        name_weight=a[:, 4].astype(float),
+        address_agrees=a[:, 5].astype(bool),
+        levels=np.zeros((len(a), 1), dtype=np.int8),
+        vetoed=a[:, 6].astype(bool),
+    )
+    return requests, candidates
+
+
+@given(
+    batch=scored_batches(),
+    threshold=st.floats(0.5, 0.999999),
+    margin=st.floats(0.0, 12.0),
+)
+def test_sweep_and_policy_run_the_matchers_rule(
+    batch: tuple[Requests, Candidates], threshold: float, margin: float
+) -> None:
+    """One rule: the sweep's VERIFIED at (threshold, margin), and the replayed xverify policy,
+    equal ``decide`` run with that threshold and margin, row for row."""
+    requests, candidates = batch
+    tins = np.array([f"T{i}" for i in range(6)], dtype=object)
+    decisions = decide(requests, candidates, tins, ["x"], MatchConfig(), 2019)
+    config = MatchConfig(threshold=threshold, margin_bits=margin)
+    want = decide(requests, candidates, tins, ["x"], config, 2019)["outcome"].to_numpy()
+    verified = want == "VERIFIED"
+    replayed = outcomes(RequestEvidence.from_decisions(decisions), config)
+    assert (replayed == want).all()
+    for row in range(len(decisions)):
+        one = sweep(decisions.iloc[[row]], thresholds=[threshold], margins=[margin])
+        assert one["n_verified"].item() == verified[row]
+    total = sweep(decisions, thresholds=[threshold], margins=[margin])["n_verified"].item()
+    assert total == verified.sum()

@@ -39,9 +39,7 @@ def test_decisions_match_the_golden_file(profile: str, cache: Path) -> None:
         got.to_parquet(path, index=False)
     want = pd.read_parquet(path)
     assert got["request_id"].tolist() == want["request_id"].tolist()
-    moved = (got["outcome"] != want["outcome"]) | (
-        got["tin"].fillna("") != want["tin"].fillna("")
-    )
+    moved = (got["outcome"] != want["outcome"]) | (got["tin"].fillna("") != want["tin"].fillna(""))
     assert not moved.any(), f"{int(moved.sum())} decisions moved, first: {got.loc[moved].head(3)}"
     np.testing.assert_allclose(
         got["match_weight"].to_numpy(float), want["match_weight"].to_numpy(float),

@@ -128,6 +128,80 @@ class Candidates:
         return len(self.request)
 
 
+@dataclass(frozen=True)
+class RequestEvidence:
+    """Per request, everything the decision rule reads (row-aligned arrays).
+
+    :func:`decide` computes it from the candidates; the audit rebuilds it from a decisions table
+    (:meth:`from_decisions`) to replay the rule at other thresholds. Either way :func:`outcomes`
+    is the one function that turns it into outcomes.
+    """
+
+    rejected: np.ndarray  # bool: the request failed validation
+    address_agrees: np.ndarray  # bool: the chosen person has an agreeing address in the period
+    match_weight: np.ndarray  # float64 bits of the chosen person (NaN: no candidate)
+    probability: np.ndarray  # float64 its share against every alternative
+    runner_up_match_weight: np.ndarray  # float64 bits of the best other person (NaN: none)
+    name_weight: np.ndarray  # float64 best name evidence of any candidate (-inf/NaN: none)
+
+    @classmethod
+    def from_decisions(cls, frame: pd.DataFrame) -> RequestEvidence:
+        """From the columns of ``decisions.parquet`` (docs/formats.md). Without ``name_weight``
+        (decisions made elsewhere) NAME_ONLY cannot be told from NO_MATCH; VERIFIED and
+        AMBIGUOUS are unaffected."""
+
+        def col(name: str) -> np.ndarray:
+            if name not in frame:
+                return np.full(len(frame), np.nan)
+            return frame[name].to_numpy(dtype=np.float64, na_value=np.nan)
+
+        return cls(
+            rejected=(frame["outcome"] == Outcome.REJECTED.value).to_numpy(dtype=bool),
+            address_agrees=frame["address_agrees"].to_numpy(dtype=bool),
+            match_weight=col("match_weight"),
+            probability=col("probability"),
+            runner_up_match_weight=col("runner_up_match_weight"),
+            name_weight=col("name_weight"),
+        )
+
+    def margin(self) -> np.ndarray:
+        """Bits by which the chosen person beats the runner-up (+inf without a runner-up)."""
+        with np.errstate(invalid="ignore"):
+            return self.match_weight - np.where(
+                np.isnan(self.runner_up_match_weight), -np.inf, self.runner_up_match_weight
+            )
+
+    def verification_score(self) -> np.ndarray:
+        """The probability a threshold is held against for VERIFIED: the chosen person's share
+        and its pairwise probability must both clear it; NaN where VERIFIED is impossible
+        (rejected, no candidate, or no agreeing address in the period)."""
+        score = np.fmin(self.probability, probability(self.match_weight))
+        eligible = ~self.rejected & self.address_agrees & ~np.isnan(self.match_weight)
+        return np.where(eligible, score, np.nan)
+
+
+def outcomes(evidence: RequestEvidence, config: MatchConfig) -> np.ndarray:
+    """The decision rule: one outcome per request (object array of :class:`Outcome` values).
+
+    VERIFIED when the chosen person's address agrees in the period, both its share and its
+    pairwise probability clear ``threshold`` and it beats the runner-up by ``margin_bits``;
+    AMBIGUOUS when its pairwise probability clears the threshold (it would pass on its own) but
+    it is not clear of the others; NAME_ONLY when some candidate's name evidence reaches
+    ``name_min_bits``; NO_MATCH otherwise; REJECTED whatever the scores when validation failed.
+    """
+    ev = evidence
+    with np.errstate(invalid="ignore"):
+        passes = ev.address_agrees & (probability(ev.match_weight) >= config.threshold)
+        clear = (ev.verification_score() >= config.threshold) & (ev.margin() >= config.margin_bits)
+        named = ev.name_weight >= config.name_min_bits
+    outcome = np.full(len(ev.rejected), Outcome.NO_MATCH.value, dtype=object)
+    outcome[named] = Outcome.NAME_ONLY.value
+    outcome[passes & ~clear] = Outcome.AMBIGUOUS.value
+    outcome[clear] = Outcome.VERIFIED.value
+    outcome[ev.rejected] = Outcome.REJECTED.value
+    return outcome
+
+
 def decide(
     requests: Requests,
     candidates: Candidates,
@@ -194,20 +268,20 @@ def decide(
         total = total + np.exp2(housemate_w)
     prob = _share(chosen_w, total)
     runner_p = _share(runner_w, total)
-    margin = chosen_w - np.where(np.isnan(runner_w), -np.inf, runner_w)
-    passes = (best_full >= 0) & (probability(chosen_w) >= config.threshold)
-    clear = passes & (prob >= config.threshold) & (margin >= config.margin_bits)
-
-    outcome = np.full(n, Outcome.NO_MATCH.value, dtype=object)
-    outcome[max_name >= config.name_min_bits] = Outcome.NAME_ONLY.value
-    outcome[passes & ~clear] = Outcome.AMBIGUOUS.value
-    outcome[clear] = Outcome.VERIFIED.value
     rejected = ~requests.accepted
-    outcome[rejected] = Outcome.REJECTED.value
+    addr_ok = best_full >= 0
+    evidence = RequestEvidence(
+        rejected=rejected,
+        address_agrees=addr_ok,
+        match_weight=chosen_w,
+        probability=prob,
+        runner_up_match_weight=runner_w,
+        name_weight=max_name,
+    )
+    outcome = outcomes(evidence, config)
 
     tin = np.full(n, None, dtype=object)
     tin[valid] = tins[g_person[chosen[valid]]]
-    addr_ok = best_full >= 0
     bits = np.zeros(n, dtype=np.uint32)
     bits[addr_ok] = c.years[pair[addr_ok]] & requests.span_mask[addr_ok]
     year = np.full(n, np.nan)
@@ -227,6 +301,7 @@ def decide(
             "address_agrees": addr_ok & ~rejected,
             "address_year": pd.array(np.where(rejected, np.nan, year), dtype="Int16"),
             "n_candidates": np.where(rejected, 0, np.bincount(g_req, minlength=n)).astype(np.int32),
+            "name_weight": np.where(rejected | ~np.isfinite(max_name), np.nan, max_name),
         }
     )
     for j, name in enumerate(comparison_names):

@@ -76,6 +76,7 @@ def build_evidence(
             "tin": d["tin"],
             "name_agrees": (d["level_given"] >= GIVEN_AGREES)
             & (d["level_surname"] >= SURNAME_AGREES),
+            "name_weight": d["name_weight"],
             "best_probability": d["probability"],
             "match_weight": d["match_weight"],
             "runner_up_probability": d["runner_up_probability"],

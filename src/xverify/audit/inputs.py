@@ -132,7 +132,7 @@ def check_decisions(df: pd.DataFrame, *, name: str = "decisions") -> pd.DataFram
 
     Requires :data:`DECISION_COLUMNS`; outcomes must be :class:`Outcome` values; probabilities
     in [0, 1]. A null ``address_agrees`` (no candidate) reads as False, a missing ``reason`` as
-    empty, a null runner-up weight as "no runner-up" (infinite margin, see :func:`margin_bits`).
+    empty, a null runner-up weight as "no runner-up" (infinite margin).
     """
     _require(df, DECISION_COLUMNS, name)
     out = df.copy()
@@ -214,30 +214,10 @@ def join(decisions: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:
     return decisions.merge(t, on="request_id", how="left", validate="one_to_one")
 
 
-def runner_up_probability(frame: pd.DataFrame) -> np.ndarray:
-    """The runner-up's probability: the ``runner_up_probability`` column, or where it is null,
-    1 / (1 + 2^−w) from ``runner_up_match_weight`` (NaN when there is no runner-up)."""
-    w = frame["runner_up_match_weight"].to_numpy(dtype=float)
-    with np.errstate(over="ignore", invalid="ignore"):
-        derived = 1.0 / (1.0 + np.exp2(-w))
-    if "runner_up_probability" not in frame.columns:
-        return derived
-    given = frame["runner_up_probability"].to_numpy(dtype=float)
-    return np.where(np.isnan(given), derived, given)
-
-
 def coverage(left: pd.Series, right: pd.Series) -> tuple[int, int]:
     """How many (unique) ids are only in ``left`` and only in ``right``."""
     a, b = set(left.tolist()), set(right.tolist())
     return len(a - b), len(b - a)
-
-
-def margin_bits(decisions: pd.DataFrame) -> np.ndarray:
-    """match_weight − runner_up_match_weight in bits; +inf when there is no runner-up."""
-    mw = decisions["match_weight"].to_numpy(dtype=float)
-    ru = decisions["runner_up_match_weight"].to_numpy(dtype=float)
-    with np.errstate(invalid="ignore"):
-        return np.where(np.isnan(ru), np.inf, mw - ru)
 
 
 __all__ = [
@@ -249,7 +229,5 @@ __all__ = [
     "join",
     "load_decisions",
     "load_truth",
-    "margin_bits",
     "read_table",
-    "runner_up_probability",
 ]

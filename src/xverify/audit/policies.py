@@ -18,6 +18,8 @@ address_nonblank          bool    the raw address fields were not blank (optiona
                                   ``zip_like``)
 tin                       str?    best register candidate (any validation status), or null
 name_agrees               bool    the best candidate's name agrees (normalized name match)
+name_weight               float?  bits of the best name evidence of any candidate (the matcher's
+                                  NAME_ONLY test)
 best_probability          float?  the best candidate's match probability
 match_weight              float?  log2 odds of ``best_probability``
 runner_up_probability     float?  the best *other* person's probability (optional; default
@@ -48,9 +50,10 @@ import numpy as np
 import pandas as pd
 
 from ..config import MatchConfig
+from ..decide import RequestEvidence, outcomes
 from ..errors import ConfigError, InputError
 from ..outcomes import Outcome
-from .inputs import _bool, _float, _ids, _tin, check_truth, coverage, runner_up_probability
+from .inputs import _bool, _float, _ids, _tin, check_truth, coverage
 from .intervals import Rate
 
 #: every evidence column a shipped policy may read
@@ -62,6 +65,7 @@ EVIDENCE_COLUMNS = (
     "address_nonblank",
     "tin",
     "name_agrees",
+    "name_weight",
     "best_probability",
     "match_weight",
     "runner_up_probability",
@@ -208,21 +212,18 @@ class ExactPolicy:
 
 @dataclass(frozen=True)
 class XVerifyPolicy:
-    """xverify's decision rule (:mod:`xverify.decide`) replayed from the evidence.
-
-    The candidate *passes* when its address agrees in the period and ``best_probability >=
-    threshold``; it is *clear* when, in addition, the runner-up does not pass the threshold and
-    the margin is at least ``margin_bits``. Outcome: REJECTED when the validator rejected, else
-    VERIFIED when clear, AMBIGUOUS when it passes but is not clear, NAME_ONLY when the name
-    agrees, else NO_MATCH. The same rule as :func:`xverify.audit.thresholds.sweep`, so a
-    certified operating point plugs in. Defaults are :class:`xverify.config.MatchConfig`'s.
+    """xverify's decision rule replayed from the evidence: it calls
+    :func:`xverify.decide.outcomes`, the very function the matcher runs, at this policy's
+    ``threshold`` and ``margin_bits`` (the other settings are :class:`MatchConfig`'s defaults),
+    so a certified operating point plugs in. The sweep (:func:`xverify.audit.thresholds.sweep`)
+    calls the same rule.
     """
 
     threshold: float = field(default_factory=lambda: MatchConfig().threshold)
     margin_bits: float = field(default_factory=lambda: MatchConfig().margin_bits)
     name: ClassVar[str] = "xverify"
     requires: ClassVar[tuple[str, ...]] = (
-        "request_id", "status", "tin", "name_agrees", "best_probability", "match_weight",
+        "request_id", "status", "tin", "name_weight", "best_probability", "match_weight",
         "runner_up_match_weight", "address_agrees",
     )  # fmt: skip
 
@@ -239,20 +240,18 @@ class XVerifyPolicy:
 
     def decide(self, evidence: pd.DataFrame) -> pd.DataFrame:
         ev = check_evidence(evidence, self.requires, name=self.name)
-        p = ev["best_probability"].to_numpy(dtype=float)
-        ru = ev["runner_up_match_weight"].to_numpy(dtype=float)
-        with np.errstate(invalid="ignore"):
-            margin = np.where(np.isnan(ru), np.inf, ev["match_weight"].to_numpy(dtype=float) - ru)
-        ru_p = runner_up_probability(ev)
-        agrees = ev["address_agrees"].to_numpy(dtype=bool)
-        passes = ev["tin"].notna().to_numpy() & agrees & ~np.isnan(p) & (p >= self.threshold)
-        clear = passes & ~(ru_p >= self.threshold) & (margin >= self.margin_bits)
-        outcome = np.full(len(ev), Outcome.NO_MATCH.value, dtype=object)
-        outcome[ev["name_agrees"].to_numpy(dtype=bool)] = Outcome.NAME_ONLY.value
-        outcome[passes & ~clear] = Outcome.AMBIGUOUS.value
-        outcome[clear] = Outcome.VERIFIED.value
-        outcome[(ev["status"] == "REJECTED").to_numpy()] = Outcome.REJECTED.value
-        return _frame(ev, outcome, ev["tin"], agrees)
+        rejected = (ev["status"] == "REJECTED").to_numpy()
+        agrees = ev["address_agrees"].to_numpy(dtype=bool) & ev["tin"].notna().to_numpy()
+        request = RequestEvidence(
+            rejected=rejected,
+            address_agrees=agrees,
+            match_weight=ev["match_weight"].to_numpy(dtype=float),
+            probability=ev["best_probability"].to_numpy(dtype=float),
+            runner_up_match_weight=ev["runner_up_match_weight"].to_numpy(dtype=float),
+            name_weight=ev["name_weight"].to_numpy(dtype=float),
+        )
+        config = MatchConfig(threshold=self.threshold, margin_bits=self.margin_bits)
+        return _frame(ev, outcomes(request, config), ev["tin"], agrees)
 
 
 #: policies by name, as accepted by ``--policies``

@@ -19,9 +19,10 @@ import numpy as np
 import pandas as pd
 
 from .._io import atomic_path
+from ..decide import RequestEvidence
 from ..errors import ConfigError
 from ..outcomes import Outcome
-from .inputs import check_decisions, check_truth, join, margin_bits, runner_up_probability
+from .inputs import check_decisions, check_truth, join
 from .intervals import Rate
 
 #: default probability thresholds: 0.5 and 1 − 10^(−x) for x = 0.5, 0.75, ..., 12
@@ -73,22 +74,17 @@ def sweep(
     Columns: :data:`SWEEP_COLUMNS` (truth columns are NaN without truth).
     """
     df = _prepared(decisions, truth)
-    outcome = df["outcome"].to_numpy()
-    p = df["probability"].to_numpy(dtype=float)
-    eligible = (
-        (outcome != Outcome.REJECTED)
-        & df["address_agrees"].to_numpy(dtype=bool)
-        & df["tin"].notna().to_numpy()
-        & ~np.isnan(p)
-    )
-    margin = margin_bits(df)
-    ru_p = runner_up_probability(df)
+    evidence = RequestEvidence.from_decisions(df)
+    # the matcher's rule (xverify.decide.outcomes): VERIFIED at (t, m) iff score >= t and
+    # margin >= m, so per margin the count at every t is one cumulative sum over the scores
+    p = evidence.verification_score()
+    margin = evidence.margin()
     has_truth = truth is not None
     n_verifiable = 0
     # per-row sums: [1, 1 − p, wrong, correct]
     weights = np.zeros((len(df), 4))
     weights[:, 0] = 1.0
-    weights[:, 1] = 1.0 - np.nan_to_num(p)
+    weights[:, 1] = 1.0 - np.nan_to_num(evidence.probability)
     if has_truth:
         truth_tin = df["truth_tin"]
         same = (df["tin"] == truth_tin).to_numpy(dtype=bool) & truth_tin.notna().to_numpy()
@@ -102,10 +98,8 @@ def sweep(
         raise ConfigError("margins must be >= 0 bits")
     rows: list[dict[str, Any]] = []
     for m in m_list:
-        # VERIFIED at t iff p >= t > runner-up p: never when runner-up p >= p, otherwise the
-        # sums are (rows with p >= t) − (rows with runner-up p >= t)
-        mask = eligible & (margin >= m) & ~(ru_p >= p)
-        sums = _sums_ge(p[mask], weights[mask], t_arr) - _sums_ge(ru_p[mask], weights[mask], t_arr)
+        mask = margin >= m
+        sums = _sums_ge(p[mask], weights[mask], t_arr)
         sums = np.rint(sums[:, [0, 2, 3]]).astype(np.int64), sums[:, 1]
         for i, t in enumerate(t_arr):
             c, wrong, correct = (int(v) for v in sums[0][i])
