@@ -63,7 +63,7 @@ def pairs_completeness(secret: LinkageSecret, cache: Path, profile: str = "reali
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from xverify.blocking import TokenStats, candidate_pairs
+    from xverify.matching.blocking import TokenStats, candidate_pairs
 
     table, _ = encode_requests(read_submissions(SAMPLE / profile / "submissions.csv"), secret)
     verifier = Verifier(SAMPLE / "register", secret, log=None, cache_dir=cache)

@@ -22,7 +22,8 @@ import pyarrow as pa
 
 from bench_kernels import _best  # the same timing: one warm-up call, best of repeats
 from xverify import LinkageSecret, Verifier
-from xverify.blocking import (
+from xverify.encoding.encoder import read_encoded
+from xverify.matching.blocking import (
     BlockingConfig,
     BlockingIndex,
     Encoded,
@@ -30,9 +31,9 @@ from xverify.blocking import (
     TokenStats,
     build_index,
 )
-from xverify.compare import ComparedPairs, RequestFrequencies, compare_pairs
-from xverify.encoding.encoder import read_encoded
-from xverify.scoring import MatchModel, score_compared
+from xverify.matching.compare import ComparedPairs, RequestFrequencies, compare_pairs
+from xverify.matching.model import MatchModel
+from xverify.matching.score import score_compared
 
 STAGES = ("join", "compare 1", "compare+score 1", "compare 2", "compare+score 2")
 

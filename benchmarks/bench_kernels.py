@@ -15,17 +15,18 @@ from collections.abc import Callable
 
 import numpy as np
 
-from xverify import kernels as K
-from xverify.blocking import BlockingConfig, Encoded, Engine, TokenStats, build_index
-from xverify.compare import (
-    LEVEL_LABELS,
+from xverify.matching import compare_kernels as CK
+from xverify.matching.blocking import BlockingConfig, Encoded, Engine, TokenStats, build_index
+from xverify.matching.compare import (
     CompareConfig,
-    Comparison,
     RequestFrequencies,
     compare_pairs,
     random_encoded_table,
 )
-from xverify.scoring import ComparisonParams, MatchModel, score_candidates, score_compared
+from xverify.matching.levels import LEVEL_LABELS, Comparison
+from xverify.matching.model import ComparisonParams, MatchModel
+from xverify.matching.pipeline import score_candidates
+from xverify.matching.score import score_compared
 
 
 def _best(fn: Callable[[], object], repeat: int = 3) -> float:
@@ -66,16 +67,16 @@ def main() -> None:
     a = np.ascontiguousarray(np.concatenate([subs.words] * 2, axis=1)[:, :16])  # 1024 bits
     b = np.ascontiguousarray(np.concatenate([reg.words] * 2, axis=1)[:, :16])
     for name, fn in (
-        ("dice 1024 bits  numba", K.dice_nb),
-        ("dice 1024 bits  numba parallel", K.dice_par_nb),
-        ("dice 1024 bits  numpy", K.dice_np),
+        ("dice 1024 bits  numba", CK.dice_nb),
+        ("dice 1024 bits  numba parallel", CK.dice_par_nb),
+        ("dice 1024 bits  numpy", CK.dice_np),
     ):
-        m = n if fn is not K.dice_np else n // 8
+        m = n if fn is not CK.dice_np else n // 8
         rows.append((name, m / _best(lambda fn=fn, m=m: fn(a, b, si[:m], ri[:m]))))
 
     stats = TokenStats.from_batches(reg_t)
     model = _model()
-    from xverify.blocking import CandidatePairs
+    from xverify.matching.blocking import CandidatePairs
 
     pairs = CandidatePairs(si.astype(np.int32), ri.astype(np.int64))
     cfg = CompareConfig()

@@ -30,14 +30,14 @@ def _best(fn: Any, repeat: int = 3) -> float:
 
 def xverify_side(a: np.ndarray, b: np.ndarray) -> dict[str, float]:
     """pairs/s of xverify's Dice kernels over all pairs of ``a`` x ``b``."""
-    from xverify import kernels as K
+    from xverify.matching import compare_kernels as CK
 
     ia = np.tile(np.arange(len(a), dtype=np.int32), len(b))
     ib = np.repeat(np.arange(len(b), dtype=np.int64), len(a))
     n = len(ia)
     out = {}
-    for name, fn in (("xverify dice_nb (1 thread)", K.dice_nb),
-                     ("xverify dice_par_nb (2 threads)", K.dice_par_nb)):  # fmt: skip
+    for name, fn in (("xverify dice_nb (1 thread)", CK.dice_nb),
+                     ("xverify dice_par_nb (2 threads)", CK.dice_par_nb)):  # fmt: skip
         out[name] = n / _best(lambda fn=fn: fn(a, b, ia, ib))
     return out
 

@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 
 from xverify.audit import calibration_table, certify, sweep
 from xverify.config import MatchConfig
-from xverify.decide import Candidates, RequestEvidence, Requests, decide, outcomes
 from xverify.errors import ConfigError
+from xverify.matching.decide import Candidates, RequestEvidence, Requests, decide, outcomes
 
 
 def frames(

@@ -5,8 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from xverify import kernels
-from xverify.blocking import (
+from xverify.encoding.schema import BloomField, TokenType
+from xverify.errors import ConfigError
+from xverify.matching import blocking_kernels as BK
+from xverify.matching.blocking import (
     BlockingConfig,
     BlockingRule,
     CandidatePairs,
@@ -21,9 +23,7 @@ from xverify.blocking import (
     pairs_completeness,
     rule_keys,
 )
-from xverify.compare import encoded_table, random_encoded_table
-from xverify.encoding.schema import BloomField, TokenType
-from xverify.errors import ConfigError
+from xverify.matching.compare import encoded_table, random_encoded_table
 
 
 def _people(surnames: list[int], given: list[int], zips: list[int]):
@@ -170,7 +170,7 @@ def test_minhash_twins_and_band_rule_catches_typos() -> None:
     orders = np.stack([np.random.default_rng(1).permutation(512) for _ in range(6)])
     lo = int(enc.word_off[list(BloomField).index(BloomField.SURNAME)])
     np.testing.assert_array_equal(
-        kernels.minhash_nb(enc.words, lo, orders), kernels.minhash_np(enc.words, lo, orders)
+        BK.minhash_nb(enc.words, lo, orders), BK.minhash_np(enc.words, lo, orders)
     )
     rule = FilterBandRule(BloomField.SURNAME, TokenType.GIVEN_PHONETIC)
     np.testing.assert_array_equal(

@@ -6,20 +6,18 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from xverify.blocking import CandidatePairs, Encoded, Engine, TokenStats, candidate_pairs
-from xverify.compare import (
+from xverify.encoding.schema import BloomField, TokenType
+from xverify.errors import ConfigError
+from xverify.matching.blocking import CandidatePairs, Encoded, Engine, TokenStats, candidate_pairs
+from xverify.matching.compare import (
     COMPARISONS,
-    LEVEL_LABELS,
-    MISSING,
     CompareConfig,
-    Comparison,
     address_agrees,
     compare_pairs,
     encoded_table,
     vetoed,
 )
-from xverify.encoding.schema import BloomField, TokenType
-from xverify.errors import ConfigError
+from xverify.matching.levels import LEVEL_LABELS, MISSING, Comparison
 
 C = Comparison
 
@@ -220,7 +218,8 @@ def test_end_to_end_blocking_finds_true_pairs(encoded: tuple) -> None:
 
 
 def test_end_to_end_true_pair_outranks(encoded: tuple) -> None:
-    from xverify.scoring import ComparisonParams, MatchModel, score_compared
+    from xverify.matching.model import ComparisonParams, MatchModel
+    from xverify.matching.score import score_compared
 
     subs, reg = encoded
     stats = TokenStats.from_batches(reg)

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from xverify.config import MatchConfig
-from xverify.decide import (
+from xverify.matching.decide import (
     HOME_PRIOR_PAIRS,
     HOME_PRIOR_RATE,
     Candidates,

@@ -7,9 +7,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from xverify import kernels as K
-from xverify.blocking import BlockingConfig, Encoded, build_index
-from xverify.compare import CompareConfig, random_encoded_table
+from xverify.matching import _jit as JIT
+from xverify.matching import blocking_kernels as BK
+from xverify.matching import compare_kernels as CK
+from xverify.matching import score_kernels as SK
+from xverify.matching.blocking import BlockingConfig, Encoded, build_index
+from xverify.matching.compare import CompareConfig, random_encoded_table
+from xverify.matching.levels import Comparison
 
 SETTINGS = settings(max_examples=40, deadline=None)
 
@@ -59,9 +63,9 @@ def test_join_twins(
     reg = rng.integers(0, vocab + 5, size=(n_reg, per + 1), dtype=np.uint64)
     if mix:  # spread keys over the whole range, as hashed keys are
         reg = reg * MIX
-    directory, shift = K.key_directory(keys)
-    a = K.join_nb(keys, offsets, postings, directory, shift, reg, row0)
-    b = K.join_np(keys, offsets, postings, directory, shift, reg, row0)
+    directory, shift = BK.key_directory(keys)
+    a = BK.join_nb(keys, offsets, postings, directory, shift, reg, row0)
+    b = BK.join_np(keys, offsets, postings, directory, shift, reg, row0)
     np.testing.assert_array_equal(a[0], b[0])
     np.testing.assert_array_equal(a[1], b[1])
     # brute force: every (row, sub) sharing a key, sorted, unique
@@ -91,9 +95,9 @@ def test_dice_twins(seed: int, words: int, n: int, density: float) -> None:
     b = np.packbits(rng.random((12, words * 64)) < density, axis=1, bitorder="little")
     a, b = a.view("<u8"), b.view("<u8")
     ia, ib = rng.integers(0, 10, n), rng.integers(0, 12, n)
-    x = K.dice_nb(a, b, ia, ib)
-    np.testing.assert_array_equal(x, K.dice_np(a, b, ia, ib))
-    np.testing.assert_array_equal(x, K.dice_par_nb(a, b, ia, ib))
+    x = CK.dice_nb(a, b, ia, ib)
+    np.testing.assert_array_equal(x, CK.dice_np(a, b, ia, ib))
+    np.testing.assert_array_equal(x, CK.dice_par_nb(a, b, ia, ib))
     assert np.all((x >= 0) & (x <= 1))
 
 
@@ -101,7 +105,7 @@ def test_dice_values() -> None:
     a = np.array([[0b1111, 0]], np.uint64)
     b = np.array([[0b0011, 0], [0, 0]], np.uint64)
     i = np.array([0, 0])
-    np.testing.assert_array_equal(K.dice_nb(a, b, i, np.array([0, 1])), [2 * 2 / 6, 0.0])
+    np.testing.assert_array_equal(CK.dice_nb(a, b, i, np.array([0, 1])), [2 * 2 / 6, 0.0])
 
 
 def _compare_args(seed: int, n_sub: int, n_reg: int, n_pairs: int, vocab: int):
@@ -121,9 +125,9 @@ def _compare_args(seed: int, n_sub: int, n_reg: int, n_pairs: int, vocab: int):
         return np.where(rng.random(lf.shape) < 0.3, np.nan, lf)
 
     return (
-        s.words, s.tokens, r.words, r.tokens, s.bits, K.row_bits(r.words, r.word_off),
+        s.words, s.tokens, r.words, r.tokens, s.bits, CK.row_bits(r.words, r.word_off),
         si, ri, s.word_off, s.slot_off, th,
-        log2freq(K.TT_SURNAME), log2freq(K.TT_GIVEN), -9.0,
+        log2freq(JIT.TT_SURNAME), log2freq(JIT.TT_GIVEN), -9.0,
     )  # fmt: skip
 
 
@@ -137,9 +141,9 @@ def _compare_args(seed: int, n_sub: int, n_reg: int, n_pairs: int, vocab: int):
 )
 def test_compare_twins(seed: int, n_sub: int, n_reg: int, n_pairs: int, vocab: int) -> None:
     args = _compare_args(seed, n_sub, n_reg, n_pairs, vocab)
-    lev_a, tf_a = K.compare_nb(*args)
-    lev_b, tf_b = K.compare_np(*args)
-    lev_c, tf_c = K.compare_par_nb(*args)
+    lev_a, tf_a = CK.compare_nb(*args)
+    lev_b, tf_b = CK.compare_np(*args)
+    lev_c, tf_c = CK.compare_par_nb(*args)
     np.testing.assert_array_equal(lev_a, lev_b)
     np.testing.assert_array_equal(tf_a, tf_b)
     np.testing.assert_array_equal(lev_a, lev_c)
@@ -147,8 +151,8 @@ def test_compare_twins(seed: int, n_sub: int, n_reg: int, n_pairs: int, vocab: i
 
 
 def test_compare_twins_cover_levels() -> None:
-    lev, _ = K.compare_nb(*_compare_args(3, 60, 60, 4000, 2))
-    for c, n_levels in ((K.C_GIVEN, 6), (K.C_SURNAME, 6), (K.C_SUFFIX, 2)):
+    lev, _ = CK.compare_nb(*_compare_args(3, 60, 60, 4000, 2))
+    for c, n_levels in ((Comparison.GIVEN, 6), (Comparison.SURNAME, 6), (Comparison.SUFFIX, 2)):
         seen = set(np.unique(lev[:, c]).tolist())
         assert len(seen) >= min(n_levels, 3), (c, seen)
 
@@ -157,25 +161,26 @@ def test_compare_twins_cover_levels() -> None:
 @given(seed=st.integers(0, 2**32 - 1), n=st.integers(0, 100), tf_on=st.booleans())
 def test_score_twins(seed: int, n: int, tf_on: bool) -> None:
     rng = np.random.default_rng(seed)
-    levels = rng.integers(-1, 5, size=(n, K.N_COMPARISONS)).astype(np.int8)
+    levels = rng.integers(-1, 5, size=(n, JIT.N_COMPARISONS)).astype(np.int8)
     tf = np.where(rng.random((n, 2)) < 0.3, np.nan, -rng.random((n, 2)) * 20)
-    table = rng.normal(0, 5, size=(K.N_COMPARISONS, 7))
+    table = rng.normal(0, 5, size=(JIT.N_COMPARISONS, 7))
     table[:, 0] = 0.0
     part = np.array([1, 1, 1, 1, 0, 0, 2], np.int64)
-    comp = np.array([K.C_SURNAME, K.C_GIVEN], np.int64)
+    comp = np.array([Comparison.SURNAME, Comparison.GIVEN], np.int64)
     on = np.zeros((2, 7), np.bool_)
     on[:, 5:] = tf_on
     log2u = -rng.random((2, 7)) * 10
     inter = np.array(
         [
-            [K.C_SURNAME, 4, K.C_ADDRESS, 4, 2, K.TF_SURNAME, -1, 0],
-            [K.C_SURNAME, 4, K.C_ADDRESS, 4, 2, -1, K.C_GIVEN, 2],  # skipped if given >= 2
+            [Comparison.SURNAME, 4, Comparison.ADDRESS, 4, 2, JIT.TF_SURNAME, -1, 0],
+            # skipped if given >= 2
+            [Comparison.SURNAME, 4, Comparison.ADDRESS, 4, 2, -1, Comparison.GIVEN, 2],
         ],
         np.int64,
     )
     inter_bits = np.array([[-3.25, 9.5], [-5.0, 0.0]])
     args = (levels, tf, table, part, comp, on, log2u, inter, inter_bits, -17.5)
-    a, b, c = K.score_nb(*args), K.score_np(*args), K.score_par_nb(*args)
+    a, b, c = SK.score_nb(*args), SK.score_np(*args), SK.score_par_nb(*args)
     for x, y, z in zip(a, b, c, strict=True):
         np.testing.assert_array_equal(x, y)
         np.testing.assert_array_equal(x, z)

@@ -8,19 +8,15 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from xverify.blocking import BlockingConfig, Engine, TokenStats
-from xverify.compare import COMPARISONS, Comparison, address_agrees, encoded_table
 from xverify.encoding.schema import BloomField, EncodingSchema, TokenType
 from xverify.errors import InputError, SchemaError
-from xverify.scoring import (
-    MatchModel,
-    PipelineConfig,
-    TrainConfig,
-    match,
-    score_candidates,
-    score_compared,
-    train_model,
-)
+from xverify.matching.blocking import BlockingConfig, Engine, TokenStats
+from xverify.matching.compare import COMPARISONS, address_agrees, encoded_table
+from xverify.matching.levels import Comparison
+from xverify.matching.model import MatchModel
+from xverify.matching.pipeline import PipelineConfig, match, score_candidates, train_model
+from xverify.matching.score import score_compared
+from xverify.matching.training import TrainConfig
 
 SCHEMA = EncodingSchema()
 
@@ -228,8 +224,8 @@ def test_deterministic_whatever_chunks_and_engine(world: dict) -> None:
 
 
 def test_score_kernel_twins_identical(world: dict) -> None:
-    from xverify.blocking import Encoded, candidate_pairs
-    from xverify.compare import compare_pairs
+    from xverify.matching.blocking import Encoded, candidate_pairs
+    from xverify.matching.compare import compare_pairs
 
     model = _train(world)
     stats = TokenStats.from_batches(world["reg"])

@@ -35,7 +35,7 @@ _LAZY: dict[str, str] = {
     "encode_requests": "xverify.requests",
     "encode_submissions_file": "xverify.requests",
     "MatchConfig": "xverify.config",
-    "MatchModel": "xverify.scoring",
+    "MatchModel": "xverify.matching.model",
     "Verifier": "xverify.verifier",
     "Result": "xverify.verifier",
     "IdentityField": "xverify.disclosure",
@@ -52,6 +52,7 @@ if TYPE_CHECKING:
     from .encoding.encoder import encode_frame, read_encoded
     from .encoding.keys import LinkageSecret
     from .encoding.schema import EncodingSchema
+    from .matching.model import MatchModel
     from .requests import (
         ReasonCode,
         RequestPolicy,
@@ -59,7 +60,6 @@ if TYPE_CHECKING:
         encode_submissions_file,
         read_submissions,
     )
-    from .scoring import MatchModel
     from .verifier import Result, Verifier
 
 

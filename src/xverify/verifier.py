@@ -22,26 +22,22 @@ import pyarrow.parquet as pq
 
 from ._io import atomic_path
 from .auditlog import AuditLog, EntryKind
-from .blocking import TokenStats
-from .compare import COMPARISONS, PERSONAL, Comparison, address_agrees, at_home, vetoed
 from .config import MatchConfig
-from .decide import Candidates, Household, Requests, decide
 from .disclosure import IdentityField, Response
 from .encoding.encoder import read_encoded
 from .encoding.keys import LinkageSecret
 from .encoding.schema import EncodingSchema
 from .errors import ConfigError
+from .matching.blocking import TokenStats
+from .matching.compare import COMPARISONS, PERSONAL, address_agrees, at_home, vetoed
+from .matching.decide import Candidates, Household, Requests, decide
+from .matching.levels import MISSING, Comparison
+from .matching.model import MatchModel
+from .matching.pipeline import PipelineConfig, score_candidates, train_model
+from .matching.score import ScoredPairs, empty_scored
 from .outcomes import Outcome
 from .register import EncodedRegister, encode_register, identities
 from .requests import ReasonCode
-from .scoring import (
-    MatchModel,
-    PipelineConfig,
-    ScoredPairs,
-    empty_scored,
-    score_candidates,
-    train_model,
-)
 
 Progress = Callable[[str], None]  # told the name of each stage as it starts
 #: EM needs patterns, not volume: the model is trained on at most this many requests
@@ -278,7 +274,7 @@ class Verifier:
             else Household(
                 at_home=at_home(scored.levels),
                 given=scored.level(Comparison.GIVEN),
-                suffixed=scored.level(Comparison.SUFFIX) >= 0,
+                suffixed=scored.level(Comparison.SUFFIX) != MISSING,
                 personal_bits=model.bits(scored.levels, PERSONAL),
                 given_m=np.asarray(model.param(Comparison.GIVEN).m),
                 given_u=np.asarray(model.param(Comparison.GIVEN).u),

@@ -15,17 +15,12 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..compare import Comparison
 from ..config import MatchConfig
 from ..encoding.keys import LinkageSecret
+from ..matching.compare import holds
+from ..matching.levels import Comparison, Given, Rule, Surname
 from ..requests import ReasonCode, RequestPolicy, encode_requests, read_submissions
 from ..verifier import Verifier
-
-#: name levels that count as "the name matches" for the name-based policies
-GIVEN_AGREES = 3  # one name a nickname of the other, or some or all components exact
-SURNAME_AGREES = 4  # some surname component exact, or all
-#: exact baseline: exact given and all surname components, street line + ZIP agree
-EXACT_GIVEN, EXACT_SURNAME, EXACT_ADDRESS = 5, 5, 4
 
 
 def build_evidence(
@@ -74,8 +69,8 @@ def build_evidence(
             "zip_like": validation.zip_like,
             "address_nonblank": nonblank,
             "tin": d["tin"],
-            "name_agrees": (d["level_given"] >= GIVEN_AGREES)
-            & (d["level_surname"] >= SURNAME_AGREES),
+            "name_agrees": (d["level_given"] >= Rule.GIVEN_AGREES.min_level)
+            & (d["level_surname"] >= Rule.SURNAME_AGREES.min_level),
             "name_weight": d["name_weight"],
             "best_probability": d["probability"],
             "match_weight": d["match_weight"],
@@ -94,10 +89,11 @@ def _exact(matched, tins: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     c, r = matched.candidates, matched.requests
     n = len(r.request_id)
     lv = c.levels
+    # the exact baseline: every given and surname component exact, street line + ZIP agree
     hit = (
-        (lv[:, int(Comparison.GIVEN)] >= EXACT_GIVEN)
-        & (lv[:, int(Comparison.SURNAME)] >= EXACT_SURNAME)
-        & (lv[:, int(Comparison.ADDRESS)] >= EXACT_ADDRESS)
+        (lv[:, int(Comparison.GIVEN)] == Given.ALL_EXACT)
+        & (lv[:, int(Comparison.SURNAME)] == Surname.ALL_EXACT)
+        & holds(Rule.STREET_LINE_AGREES, lv)
         & ((c.years & r.span_mask[c.request]) != 0)
     )
     pairs = pd.DataFrame({"req": c.request[hit], "person": c.person[hit]}).drop_duplicates()

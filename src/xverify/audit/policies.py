@@ -50,8 +50,8 @@ import numpy as np
 import pandas as pd
 
 from ..config import MatchConfig
-from ..decide import RequestEvidence, outcomes
 from ..errors import ConfigError, InputError
+from ..matching.decide import RequestEvidence, outcomes
 from ..outcomes import Outcome
 from .inputs import _bool, _float, _ids, _tin, check_truth, coverage
 from .intervals import Rate
@@ -213,7 +213,7 @@ class ExactPolicy:
 @dataclass(frozen=True)
 class XVerifyPolicy:
     """xverify's decision rule replayed from the evidence: it calls
-    :func:`xverify.decide.outcomes`, the very function the matcher runs, at this policy's
+    :func:`xverify.matching.decide.outcomes`, the very function the matcher runs, at this policy's
     ``threshold`` and ``margin_bits`` (the other settings are :class:`MatchConfig`'s defaults),
     so a certified operating point plugs in. The sweep (:func:`xverify.audit.thresholds.sweep`)
     calls the same rule.

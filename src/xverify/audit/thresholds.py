@@ -3,8 +3,9 @@
 Under a setting ``(t, m)`` a request is VERIFIED iff it was not REJECTED, its best candidate has
 ``address_agrees``, ``probability >= t``, the runner-up's probability is below ``t`` (or there is
 no runner-up) and ``margin >= m`` where margin = ``match_weight − runner_up_match_weight`` in
-bits (infinite without a runner-up) — the matcher's rule (:mod:`xverify.decide`). Everything
-comes from the decisions columns, so no re-matching is needed. Rejected requests stay rejected.
+bits (infinite without a runner-up) — the matcher's rule (:mod:`xverify.matching.decide`).
+Everything comes from the decisions columns, so no re-matching is needed. Rejected requests
+stay rejected.
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ import numpy as np
 import pandas as pd
 
 from .._io import atomic_path
-from ..decide import RequestEvidence
 from ..errors import ConfigError
+from ..matching.decide import RequestEvidence
 from ..outcomes import Outcome
 from .inputs import check_decisions, check_truth, join
 from .intervals import Rate
@@ -75,7 +76,7 @@ def sweep(
     """
     df = _prepared(decisions, truth)
     evidence = RequestEvidence.from_decisions(df)
-    # the matcher's rule (xverify.decide.outcomes): VERIFIED at (t, m) iff score >= t and
+    # the matcher's rule (xverify.matching.decide.outcomes): VERIFIED at (t, m) iff score >= t and
     # margin >= m, so per margin the count at every t is one cumulative sum over the scores
     p = evidence.verification_score()
     margin = evidence.margin()

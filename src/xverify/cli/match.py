@@ -47,7 +47,7 @@ def match(
     from ..config import MatchConfig
     from ..disclosure import parse_fields
     from ..encoding.keys import LinkageSecret
-    from ..scoring import MatchModel
+    from ..matching.model import MatchModel
     from ..verifier import Verifier
 
     secret = LinkageSecret.from_file(key_file)

@@ -41,8 +41,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .config import MatchConfig
-from .outcomes import Outcome
+from ..config import MatchConfig
+from ..outcomes import Outcome
+from .levels import MISSING, Given
 
 
 def probability(weight: np.ndarray) -> np.ndarray:
@@ -260,9 +261,9 @@ def decide(
         h = c.household
         home = (best_full >= 0) & h.at_home[pair]
         # co-residents: the other at-home candidates of requests that name their person exactly
-        named = home & (h.given[pair] == len(h.given_m) - 1)
+        named = home & (h.given[pair] == Given.ALL_EXACT)
         co = h.at_home & named[c.request] & (c.person != g_person[safe][c.request])
-        co &= (h.given >= 0) & ~h.suffixed
+        co &= (h.given != MISSING) & ~h.suffixed
         rates = housemate_rates(h.given_m, h.given_u, h.given[co], h.given[pair[home]])
         housemate_w[home] = chosen_w[home] - _home_bits(h, rates, pair[home])
         total = total + np.exp2(housemate_w)
@@ -305,7 +306,7 @@ def decide(
         }
     )
     for j, name in enumerate(comparison_names):
-        level = np.full(n, -1, dtype=np.int8)
+        level = np.full(n, MISSING, dtype=np.int8)
         keep = valid & ~rejected
         level[keep] = c.levels[pair[keep], j]
         out[f"level_{name}"] = level
@@ -356,7 +357,7 @@ def _home_bits(h: Household, rates: HousemateRates, pairs: np.ndarray) -> np.nda
     """log2 odds of the candidate against an unregistered housemate, for at-home ``pairs``."""
     level = h.given[pairs]
     ratio = np.log2(np.asarray(h.given_m) / rates.u_home)
-    given = np.where(level >= 0, ratio[np.maximum(level, 0)], 0.0)
+    given = np.where(level != MISSING, ratio[np.maximum(level, Given.ELSE)], 0.0)
     return math.log2((1.0 - rates.rho) / rates.rho) + given + h.personal_bits[pairs]
 
 

@@ -46,9 +46,10 @@ from enum import StrEnum
 import numpy as np
 import pyarrow as pa
 
-from . import kernels as K
-from .encoding.schema import BloomField, TokenType, filter_words, token_slots
-from .errors import ConfigError, SchemaError
+from ..encoding.schema import BloomField, TokenType, filter_words, token_slots
+from ..errors import ConfigError, SchemaError
+from . import blocking_kernels as K
+from .compare_kernels import row_bits
 
 __all__ = [
     "DEFAULT_RULES",
@@ -108,7 +109,7 @@ class Encoded:
             tokens=np.ascontiguousarray(np.concatenate(toks, axis=1)),
             word_off=word_off,
             slot_off=slot_off,
-            bits=K.row_bits(matrix, word_off),
+            bits=row_bits(matrix, word_off),
         )
 
     @property

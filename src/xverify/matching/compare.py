@@ -1,50 +1,6 @@
 """Comparison stage: agreement levels of candidate pairs.
 
-Each pair gets one int8 level per :class:`Comparison`; higher is stronger agreement, ``-1`` is
-the explicit **missing** level (a side lacks the value) and contributes match weight 0 by policy:
-a missing value is no evidence either way. Levels are mutually exclusive and tested in the order
-below (first that holds wins).
-
-=============  =====  ==========================================================================
-comparison     level  meaning
-=============  =====  ==========================================================================
-given          5      all given-name components agree exactly (same sets; TF-adjusted)
-               4      some component agrees exactly (JOSE ~ JOSE LUIS; TF-adjusted)
-               3      one name is a nickname of the other (BILL ~ WILLIAM; not two
-                      nicknames of a third name: CHRIS and TINA both of CHRISTINA)
-               2      Dice of given-name filters >= ``given_hi`` (0.9)
-               1      Dice >= ``given_lo`` (0.6) or the phonetic codes agree (typo, OCR)
-               0      else;  -1 missing on a side
-surname        5      all surname components agree exactly (same component sets; TF-adjusted)
-               4      some component agrees exactly (dropped second surname; TF-adjusted)
-               3      Dice of surname filters >= ``surname_hi`` (0.9)
-               2      a phonetic code of a component agrees
-               1      Dice >= ``surname_lo`` (0.6)
-               0      else;  -1 missing
-middle         1      middle initial agrees;  0 differs;  -1 missing
-suffix         2      suffix agrees
-               1      only the register record has a suffix (requests often drop it)
-               0      differs: JR vs SR, or a suffix asked that the record lacks (JR asked,
-                      none on file: maybe the registered father's son);  -1 neither side
-birth_date     1 / 0 / -1  (0 vetoes disclosure: :func:`vetoed`)
-tin            1 / 0 / -1  (0 vetoes disclosure)
-address        5      street line + ZIP agree and unit agrees (or neither has one)
-               4      street line + ZIP agree, a unit on the request that the record lacks
-               3      house number + ZIP agree and street Dice >= ``street_hi`` (0.8)
-               2      house number agrees, street Dice >= ``street_hi`` and place (city, ZIP)
-                      Dice >= ``place_hi`` (0.8): a ZIP typo, with or without a typo in the
-                      street name, and never a neighbour's house number
-               1      street line + ZIP agree (or level 2 or 3 holds), the record has a unit and
-                      the request gives none: the same building, confirmed as the same home only
-                      together with an agreeing birth date or TIN (a namesake in another
-                      apartment is the classic wrong disclosure)
-               0      else, and whenever the record has a unit the request does not match
-                      (another apartment: another home);  -1 street missing on a side
-=============  =====  ==========================================================================
-
-The address is compared **as one unit**: street, unit, city and ZIP are not independent evidence.
-Levels >= :data:`ADDRESS_AGREES_MIN_LEVEL` mean "the address agrees", and so does the building
-level together with an agreeing birth date or TIN (:func:`address_agrees`).
+Levels, their meaning and the rules over them: :mod:`xverify.matching.levels`.
 
 API
 ---
@@ -59,18 +15,30 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from enum import IntEnum
 
 import numpy as np
 import pyarrow as pa
 
-from . import kernels as K
+from ..encoding.schema import BloomField, EncodingSchema, TokenType
+from ..errors import ConfigError, SchemaError
+from . import _jit
+from . import compare_kernels as K
 from .blocking import CandidatePairs, Encoded, Engine, TokenStats
-from .encoding.schema import BloomField, EncodingSchema, TokenType
-from .errors import ConfigError, SchemaError
+from .levels import (
+    LEVEL_LABELS,
+    LEVELS,
+    MISSING,
+    PARTS,
+    Address,
+    BirthDate,
+    Comparison,
+    Part,
+    Rule,
+    Suffix,
+    Tin,
+)
 
 __all__ = [
-    "ADDRESS_AGREES_MIN_LEVEL",
     "COMPARISONS",
     "LEVEL_LABELS",
     "MISSING",
@@ -91,71 +59,14 @@ __all__ = [
     "vetoed",
 ]
 
-MISSING = K.MISSING
-
-
-class Comparison(IntEnum):
-    """Columns of the levels matrix (order fixed: it is the column order of kernels)."""
-
-    GIVEN = K.C_GIVEN
-    SURNAME = K.C_SURNAME
-    MIDDLE = K.C_MIDDLE
-    SUFFIX = K.C_SUFFIX
-    BIRTH_DATE = K.C_BIRTH_DATE
-    TIN = K.C_TIN
-    ADDRESS = K.C_ADDRESS
-
-
-class Part(IntEnum):
-    """Which share of the match weight a comparison contributes to."""
-
-    OTHER = 0
-    NAME = 1
-    ADDRESS = 2
-
-
-PARTS: Mapping[Comparison, Part] = {
-    Comparison.GIVEN: Part.NAME,
-    Comparison.SURNAME: Part.NAME,
-    Comparison.MIDDLE: Part.NAME,
-    Comparison.SUFFIX: Part.NAME,
-    Comparison.BIRTH_DATE: Part.OTHER,
-    Comparison.TIN: Part.OTHER,
-    Comparison.ADDRESS: Part.ADDRESS,
-}
-
-#: Human-readable label of each level (index = level), per comparison.
-LEVEL_LABELS: Mapping[Comparison, tuple[str, ...]] = {
-    Comparison.GIVEN: (
-        "else",
-        "dice>=lo|phonetic",
-        "dice>=hi",
-        "nickname",
-        "some exact",
-        "all exact",
-    ),
-    Comparison.SURNAME: ("else", "dice>=lo", "phonetic", "dice>=hi", "some exact", "all exact"),
-    Comparison.MIDDLE: ("differs", "initial agrees"),
-    Comparison.SUFFIX: ("differs", "register only", "agrees"),
-    Comparison.BIRTH_DATE: ("differs", "agrees"),
-    Comparison.TIN: ("differs", "agrees"),
-    Comparison.ADDRESS: (
-        "differs",
-        "same building, no unit asked",
-        "street~ + place~",
-        "number+zip, street~",
-        "street+zip, unit only asked",
-        "street+zip+unit",
-    ),
-}
 #: Levels (per comparison) whose u-probability is replaced by the agreeing token's frequency.
 TF_LEVELS: Mapping[Comparison, tuple[int, ...]] = {
-    Comparison.SURNAME: (4, 5),
-    Comparison.GIVEN: (4, 5),
+    c: tuple(s.level for s in specs if s.tf_adjusted)
+    for c, specs in LEVELS.items()
+    if any(s.tf_adjusted for s in specs)
 }
-#: Comparison of each term-frequency column of :attr:`ComparedPairs.tf`.
+#: Comparison of each term-frequency column of :attr:`ComparedPairs.tf` (kernel column order).
 TF_COMPARISONS: tuple[Comparison, ...] = (Comparison.SURNAME, Comparison.GIVEN)
-ADDRESS_AGREES_MIN_LEVEL = 2
 
 
 @dataclass(frozen=True)
@@ -174,22 +85,24 @@ COMPARISONS: tuple[ComparisonSpec, ...] = tuple(
 )
 
 
-#: the request names only the building of an apartment on file
-ADDRESS_BUILDING_LEVEL = 1
+def _level(levels: np.ndarray, c: Comparison) -> np.ndarray:
+    return np.asarray(levels)[:, int(c)]
+
+
+def holds(rule: Rule, levels: np.ndarray) -> np.ndarray:
+    """Per pair: ``rule`` holds (its comparison reaches the rule's minimum level)."""
+    return _level(levels, rule.comparison) >= rule.min_level
 
 
 def address_agrees(levels: np.ndarray) -> np.ndarray:
-    """Per pair: the address agrees (a level >= ADDRESS_AGREES_MIN_LEVEL), or the request names
-    only the building and the birth date or TIN agrees, which rules out a namesake in another
-    apartment of it."""
-    levels = np.asarray(levels)
-    address = levels[:, int(Comparison.ADDRESS)]
-    same_person = (levels[:, int(Comparison.BIRTH_DATE)] == 1) | (
-        levels[:, int(Comparison.TIN)] == 1
+    """Per pair: the address agrees (:attr:`Rule.ADDRESS_AGREES`), or the request names only the
+    building and the birth date or TIN agrees, which rules out a namesake in another apartment
+    of it."""
+    same_person = (_level(levels, Comparison.BIRTH_DATE) == BirthDate.AGREES) | (
+        _level(levels, Comparison.TIN) == Tin.AGREES
     )
-    return (address >= ADDRESS_AGREES_MIN_LEVEL) | (
-        (address == ADDRESS_BUILDING_LEVEL) & same_person
-    )
+    building = _level(levels, Comparison.ADDRESS) == Address.BUILDING
+    return holds(Rule.ADDRESS_AGREES, levels) | (building & same_person)
 
 
 #: comparisons about the person rather than their family or home: what tells housemates apart
@@ -203,25 +116,23 @@ PERSONAL: tuple[Comparison, ...] = (
 
 def at_home(levels: np.ndarray) -> np.ndarray:
     """Per pair: surname and address agree, so an unregistered housemate of the register
-    person would agree as well (see :class:`xverify.decide.Household`)."""
-    levels = np.asarray(levels)
-    return (levels[:, int(Comparison.SURNAME)] >= 1) & address_agrees(levels)
+    person would agree as well (see :class:`xverify.matching.decide.Household`)."""
+    return holds(Rule.SURNAME_RESEMBLES, levels) & address_agrees(levels)
 
 
 def vetoed(levels: np.ndarray) -> np.ndarray:
     """Per pair: evidence that names another person outright, whatever the weight: a differing
     suffix (JR vs SR, or JR asked and none on file), birth date or TIN."""
-    levels = np.asarray(levels)
     return (
-        (levels[:, int(Comparison.SUFFIX)] == 0)
-        | (levels[:, int(Comparison.BIRTH_DATE)] == 0)
-        | (levels[:, int(Comparison.TIN)] == 0)
+        (_level(levels, Comparison.SUFFIX) == Suffix.DIFFERS)
+        | (_level(levels, Comparison.BIRTH_DATE) == BirthDate.DIFFERS)
+        | (_level(levels, Comparison.TIN) == Tin.DIFFERS)
     )
 
 
-if list(BloomField).index(BloomField.PLACE) != K.BF_PLACE or len(BloomField) != 5:
+if list(BloomField).index(BloomField.PLACE) != _jit.BF_PLACE or len(BloomField) != 5:
     raise SchemaError("kernels expect the BloomField order of the encoding schema")
-if list(TokenType).index(TokenType.HOUSE_NUMBER) != K.TT_HOUSE_NUMBER or len(TokenType) != 14:
+if list(TokenType).index(TokenType.HOUSE_NUMBER) != _jit.TT_HOUSE_NUMBER or len(TokenType) != 14:
     raise SchemaError("kernels expect the TokenType order of the encoding schema")
 
 
