@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -58,7 +58,16 @@ class MatchConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], *, source: str = "config") -> MatchConfig:
-        known = {"threshold", "margin_bits", "name_min_bits", "disclose", "seed", "batch_rows"}
+        """A config from its JSON form; an unknown key is an error (a typo must not fall back
+        to a default). ``certification`` (what an audit certified) is carried, not read."""
+        if not isinstance(data, dict):
+            raise ConfigError(f"{source}: a config is a JSON object")
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known - {"certification"})
+        if unknown:
+            raise ConfigError(
+                f"{source}: unknown config key {unknown[0]!r}; known: {sorted(known)}"
+            )
         picked = {k: v for k, v in data.items() if k in known}
         try:
             if "disclose" in picked:

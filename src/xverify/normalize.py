@@ -500,6 +500,9 @@ def _split_unit(words: list[str]) -> tuple[list[str], str]:
                 continue
             return words[:i], unit or normalize_unit(" ".join(words[i + 1 :]))
         if w in UNIT_FLAGS and i == len(words) - 1 and i >= 2:
+            # the whole trailing run of flags goes ("12 MAIN ST REAR REAR"): one pass is stable
+            while i > 2 and words[i - 1] in UNIT_FLAGS:
+                i -= 1
             return words[:i], unit or UNIT_FLAGS[w]
     # "123 MAIN ST 4": a trailing number after a suffix
     if (
