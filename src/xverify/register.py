@@ -117,10 +117,21 @@ def register_digest(folder: Path) -> str:
     return h.hexdigest()
 
 
-def _read(pf: pq.ParquetFile, columns: Sequence[str], file: Path) -> pa.Table:
+def _read(
+    pf: pq.ParquetFile, columns: Sequence[str], file: Path, tins: pa.Array | None = None
+) -> pa.Table:
+    """``columns`` of a register table; with ``tins``, only those people's rows, filtered batch
+    by batch as they are read (never the whole table in memory)."""
     _require(pf.schema_arrow, columns, file)
     try:
-        return pf.read(columns=list(columns))
+        if tins is None:
+            return pf.read(columns=list(columns))
+        keep = [  # row group by row group: iter_batches holds on to what it has read
+            g.filter(pc.is_in(g.column("tin"), value_set=tins))
+            for g in (pf.read_row_group(i, columns=list(columns)) for i in range(pf.num_row_groups))
+        ]
+        schema = pa.schema([pf.schema_arrow.field(c) for c in columns])
+        return pa.concat_tables(keep) if keep else schema.empty_table()
     except (pa.ArrowInvalid, OSError):
         raise InputError.at("could not be read (truncated or corrupted?)", file=str(file)) from None
 
@@ -305,10 +316,8 @@ def identities(
     if asked.empty:
         return Identities.of([])
     wanted = pa.array(pd.unique(asked["tin"]), pa.string())
-    tp = _read(_open(folder, TAXPAYERS), TAXPAYER_COLUMNS, folder / TAXPAYERS)
-    tp = tp.filter(pc.is_in(tp.column("tin"), value_set=wanted)).to_pandas()
-    ad = _read(_open(folder, ADDRESSES), ADDRESS_COLUMNS, folder / ADDRESSES)
-    ad = ad.filter(pc.is_in(ad.column("tin"), value_set=wanted)).to_pandas()
+    tp = _read(_open(folder, TAXPAYERS), TAXPAYER_COLUMNS, folder / TAXPAYERS, wanted).to_pandas()
+    ad = _read(_open(folder, ADDRESSES), ADDRESS_COLUMNS, folder / ADDRESSES, wanted).to_pandas()
     on_file = asked.merge(ad, on="tin")
     on_file = on_file[
         (on_file["tax_year"] >= on_file["start"]) & (on_file["tax_year"] <= on_file["end"])
