@@ -27,7 +27,7 @@ from xverify.matching.blocking import (
     BlockingConfig,
     BlockingIndex,
     Encoded,
-    Engine,
+    Kernels,
     TokenStats,
     build_index,
 )
@@ -54,19 +54,20 @@ def _time_chunk(
 ) -> tuple[int, dict[str, float]]:
     """Candidate pairs of one register chunk and the best time of each stage on them."""
     index, model, stats, freq = context
-    times = {"join": _best(lambda: index.join(reg, row0, Engine.NUMBA_PARALLEL), repeat)}
-    pairs = index.join(reg, row0, Engine.NUMBA_PARALLEL)
-    for threads, engine in (("1", Engine.NUMBA), ("2", Engine.NUMBA_PARALLEL)):
+    times = {"join": _best(lambda: index.join(reg, row0, Kernels.NUMBA_PARALLEL), repeat)}
+    pairs = index.join(reg, row0, Kernels.NUMBA_PARALLEL)
+    for threads, kernels in (("1", Kernels.NUMBA), ("2", Kernels.NUMBA_PARALLEL)):
 
-        def compare(engine: Engine = engine) -> ComparedPairs:
+        def compare(kernels: Kernels = kernels) -> ComparedPairs:
             return compare_pairs(
-                subs, reg, pairs, model.compare, stats, reg_row0=row0, engine=engine,
+                subs, reg, pairs, model.compare, stats, reg_row0=row0, kernels=kernels,
                 frequencies=freq,
             )  # fmt: skip
 
         times[f"compare {threads}"] = _best(compare, repeat)
         times[f"compare+score {threads}"] = _best(
-            lambda compare=compare, engine=engine: score_compared(compare(), model, engine), repeat
+            lambda compare=compare, kernels=kernels: score_compared(compare(), model, kernels),
+            repeat,
         )
     return len(pairs), times
 

@@ -3,7 +3,7 @@
 Run: ``python benchmarks/bench_kernels.py [--pairs N] [--register N] [--submissions N]``.
 Dice on one 1024-bit field (numba, numba parallel, NumPy), then the whole candidate scoring
 (all comparison levels + Fellegi-Sunter weights) over pairs sorted by register row, as the
-blocking stage emits them, the whole stage (blocking + comparison + scoring, default engine) and
+blocking stage emits them, the whole stage (blocking + comparison + scoring, default kernels) and
 the token join alone. Random encodings give more candidates per register row than real ones.
 """
 
@@ -16,7 +16,7 @@ from collections.abc import Callable
 import numpy as np
 
 from xverify.matching import compare_kernels as CK
-from xverify.matching.blocking import BlockingConfig, Encoded, Engine, TokenStats, build_index
+from xverify.matching.blocking import BlockingConfig, Encoded, Kernels, TokenStats, build_index
 from xverify.matching.compare import (
     CompareConfig,
     RequestFrequencies,
@@ -81,16 +81,16 @@ def main() -> None:
     pairs = CandidatePairs(si.astype(np.int32), ri.astype(np.int64))
     cfg = CompareConfig()
     freq = RequestFrequencies.of(subs, stats)  # once per batch, as the pipeline does
-    for name, engine, m in (
-        ("compare+score  numba", Engine.NUMBA, n),
-        ("compare+score  numba parallel", Engine.NUMBA_PARALLEL, n),
-        ("compare+score  numpy", Engine.NUMPY, n // 16),
+    for name, kernels, m in (
+        ("compare+score  numba", Kernels.NUMBA, n),
+        ("compare+score  numba parallel", Kernels.NUMBA_PARALLEL, n),
+        ("compare+score  numpy", Kernels.NUMPY, n // 16),
     ):
         p = CandidatePairs(pairs.sub_idx[:m], pairs.reg_idx[:m])
 
-        def run(p: CandidatePairs = p, engine: Engine = engine) -> None:
-            compared = compare_pairs(subs, reg, p, cfg, stats, engine=engine, frequencies=freq)
-            score_compared(compared, model, engine)
+        def run(p: CandidatePairs = p, kernels: Kernels = kernels) -> None:
+            compared = compare_pairs(subs, reg, p, cfg, stats, kernels=kernels, frequencies=freq)
+            score_compared(compared, model, kernels)
 
         rows.append((name, m / _best(run)))
 

@@ -13,8 +13,8 @@ from xverify.matching.blocking import (
     BlockingRule,
     CandidatePairs,
     Encoded,
-    Engine,
     FilterBandRule,
+    Kernels,
     TokenStats,
     all_rule_keys,
     band_keys,
@@ -64,7 +64,7 @@ def test_key_kernel_matches_numpy() -> None:
     enc = Encoded.of(random_encoded_table(300, np.random.default_rng(4), vocabulary=20))
     rules = BlockingConfig().rules
     np.testing.assert_array_equal(
-        all_rule_keys(enc, rules, Engine.NUMBA), all_rule_keys(enc, rules, Engine.NUMPY)
+        all_rule_keys(enc, rules, Kernels.NUMBA), all_rule_keys(enc, rules, Kernels.NUMPY)
     )
 
 
@@ -105,7 +105,7 @@ def test_street_line_rule_survives_a_zip_typo() -> None:
     pairs = candidate_pairs(subs, reg, BlockingConfig(rules=(rule,)))
     assert pairs.reg_idx.tolist() == [0]  # the same street line, not another or an empty one
     np.testing.assert_array_equal(
-        all_rule_keys(enc, (rule,), Engine.NUMBA), all_rule_keys(enc, (rule,), Engine.NUMPY)
+        all_rule_keys(enc, (rule,), Kernels.NUMBA), all_rule_keys(enc, (rule,), Kernels.NUMPY)
     )
 
 
@@ -116,9 +116,9 @@ def test_stream_same_whatever_chunking_and_engine(chunk: int) -> None:
     reg = random_encoded_table(150, rng, vocabulary=30)
     stats = TokenStats.from_batches(reg.to_batches(max_chunksize=33))
     ref = candidate_pairs(subs, reg, BlockingConfig(chunk_rows=150), stats)
-    for engine in (Engine.NUMBA, Engine.NUMPY):
+    for kernels in (Kernels.NUMBA, Kernels.NUMPY):
         got = candidate_pairs(
-            subs, reg.to_batches(max_chunksize=41), BlockingConfig(chunk_rows=chunk), stats, engine
+            subs, reg.to_batches(max_chunksize=41), BlockingConfig(chunk_rows=chunk), stats, kernels
         )
         np.testing.assert_array_equal(got.sub_idx, ref.sub_idx)
         np.testing.assert_array_equal(got.reg_idx, ref.reg_idx)
@@ -174,7 +174,7 @@ def test_minhash_twins_and_band_rule_catches_typos() -> None:
     )
     rule = FilterBandRule(BloomField.SURNAME, TokenType.GIVEN_PHONETIC)
     np.testing.assert_array_equal(
-        band_keys(enc, rule, 0, Engine.NUMBA), band_keys(enc, rule, 0, Engine.NUMPY)
+        band_keys(enc, rule, 0, Kernels.NUMBA), band_keys(enc, rule, 0, Kernels.NUMPY)
     )
     pairs = candidate_pairs(subs, reg, BlockingConfig(rules=(rule,)))
     found = pairs.sub_idx == pairs.reg_idx

@@ -8,7 +8,7 @@ import pytest
 
 from xverify.encoding.schema import BloomField, TokenType
 from xverify.errors import ConfigError
-from xverify.matching.blocking import CandidatePairs, Encoded, Engine, TokenStats, candidate_pairs
+from xverify.matching.blocking import CandidatePairs, Encoded, Kernels, TokenStats, candidate_pairs
 from xverify.matching.compare import (
     COMPARISONS,
     CompareConfig,
@@ -30,7 +30,7 @@ def _all_pairs(n_sub: int, n_reg: int) -> CandidatePairs:
 def _levels(sub, reg, **kw) -> np.ndarray:
     pairs = _all_pairs(sub.num_rows, reg.num_rows)
     out = compare_pairs(Encoded.of(sub), Encoded.of(reg), pairs, **kw).levels
-    ref = compare_pairs(Encoded.of(sub), Encoded.of(reg), pairs, engine=Engine.NUMPY, **kw).levels
+    ref = compare_pairs(Encoded.of(sub), Encoded.of(reg), pairs, kernels=Kernels.NUMPY, **kw).levels
     np.testing.assert_array_equal(out, ref)
     return out
 

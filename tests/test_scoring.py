@@ -10,7 +10,7 @@ import pytest
 
 from xverify.encoding.schema import BloomField, EncodingSchema, TokenType
 from xverify.errors import InputError, SchemaError
-from xverify.matching.blocking import BlockingConfig, Engine, TokenStats
+from xverify.matching.blocking import BlockingConfig, Kernels, TokenStats
 from xverify.matching.compare import COMPARISONS, address_agrees, encoded_table
 from xverify.matching.levels import Comparison
 from xverify.matching.model import MatchModel
@@ -211,8 +211,12 @@ def test_model_json_roundtrip_and_describe(world: dict, tmp_path) -> None:
 
 def test_deterministic_whatever_chunks_and_engine(world: dict) -> None:
     outs = []
-    for chunk, engine in ((7, Engine.NUMBA), (64, Engine.NUMPY), (10_000, Engine.NUMBA_PARALLEL)):
-        cfg = PipelineConfig(blocking=BlockingConfig(chunk_rows=chunk), engine=engine)
+    for chunk, kernels in (
+        (7, Kernels.NUMBA),
+        (64, Kernels.NUMPY),
+        (10_000, Kernels.NUMBA_PARALLEL),
+    ):
+        cfg = PipelineConfig(blocking=BlockingConfig(chunk_rows=chunk), kernels=kernels)
         batches = world["reg"].to_batches(max_chunksize=50)
         model, scored = match(world["subs"], batches, np.random.default_rng(3), cfg)
         outs.append((model, scored))
@@ -232,8 +236,8 @@ def test_score_kernel_twins_identical(world: dict) -> None:
     subs, reg = Encoded.of(world["subs"]), Encoded.of(world["reg"])
     pairs = candidate_pairs(subs, world["reg"], stats=stats)
     compared = compare_pairs(subs, reg, pairs, model.compare, stats)
-    a = score_compared(compared, model, Engine.NUMBA)
-    b = score_compared(compared, model, Engine.NUMPY)
+    a = score_compared(compared, model, Kernels.NUMBA)
+    b = score_compared(compared, model, Kernels.NUMPY)
     for f in ("weight", "name_weight", "address_weight", "probability"):
         np.testing.assert_array_equal(getattr(a, f), getattr(b, f))
 

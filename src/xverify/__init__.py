@@ -37,6 +37,8 @@ _LAZY: dict[str, str] = {
     "MatchConfig": "xverify.config",
     "MatchModel": "xverify.matching.model",
     "Verifier": "xverify.verifier",
+    "Engine": "xverify.engines",
+    "LocalEngine": "xverify.engines",
     "Result": "xverify.verifier",
     "IdentityField": "xverify.disclosure",
     "Response": "xverify.disclosure",
@@ -52,6 +54,7 @@ if TYPE_CHECKING:
     from .encoding.encoder import encode_frame, read_encoded
     from .encoding.keys import LinkageSecret
     from .encoding.schema import EncodingSchema
+    from .engines import Engine, LocalEngine
     from .matching.model import MatchModel
     from .requests import (
         ReasonCode,
@@ -77,9 +80,11 @@ __all__ = [
     "AuditLogError",
     "ConfigError",
     "EncodingSchema",
+    "Engine",
     "IdentityField",
     "InputError",
     "LinkageSecret",
+    "LocalEngine",
     "MatchConfig",
     "MatchModel",
     "Outcome",

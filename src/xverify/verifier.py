@@ -27,6 +27,7 @@ from .disclosure import IdentityField, Response
 from .encoding.encoder import read_encoded
 from .encoding.keys import LinkageSecret
 from .encoding.schema import EncodingSchema
+from .engines import Engine, LocalEngine
 from .errors import ConfigError
 from .matching.blocking import TokenStats
 from .matching.compare import COMPARISONS, PERSONAL, address_agrees, at_home, vetoed
@@ -120,6 +121,7 @@ class Verifier:
         model: MatchModel | None = None,
         cache_dir: Path | str | None = None,
         progress: Progress | None = None,
+        engine: Engine | None = None,
     ) -> None:
         self.register_path = Path(register)
         self._secret = secret
@@ -129,6 +131,7 @@ class Verifier:
         self._model = model
         self._cache_dir = cache_dir
         self._progress = progress
+        self.engine: Engine = engine or LocalEngine()
         self._register: EncodedRegister | None = None
         self._stats: TokenStats | None = None
         self.seconds: dict[str, float] = {}
@@ -156,7 +159,7 @@ class Verifier:
     def _token_stats(self, register: EncodedRegister) -> TokenStats:
         """Token frequencies of the encoded register, counted once per Verifier."""
         if self._stats is None:
-            self._stats = TokenStats.from_batches(register.batches)
+            self._stats = TokenStats.from_batches(register.batches, engine=self.engine)
         return self._stats
 
     def verify(self, encoded: Path | str) -> Result:
@@ -205,6 +208,7 @@ class Verifier:
                     self.schema,
                     rng,
                     stats=stats,
+                    engine=self.engine,
                 )
             with self._timed("score"):
                 # pairs this far below even chance cannot move any decision: drop them early
@@ -218,6 +222,7 @@ class Verifier:
                     pipeline,
                     stats,
                     batch_rows=self.config.batch_rows,
+                    engine=self.engine,
                 )
         with self._timed("decide"):
             requests = self._requests(table, accepted, register)

@@ -32,14 +32,14 @@ API
   :class:`FilterBandRule`; :data:`DEFAULT_RULES`.
 * :func:`build_index` ``(Encoded, BlockingConfig, TokenStats | None) -> BlockingIndex``;
   :meth:`BlockingIndex.join` ``(Encoded, row0) -> CandidatePairs`` for one register chunk.
-* :func:`candidate_pairs` — the whole stream, :func:`register_chunks` — the chunking.
+* :func:`candidate_pairs` — the whole stream, part by part through an engine.
 * :func:`pairs_completeness` — share of true pairs that became candidates.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -47,6 +47,8 @@ import numpy as np
 import pyarrow as pa
 
 from ..encoding.schema import BloomField, TokenType, filter_words, token_slots
+from ..engines.base import Engine, RegisterPart, RegisterSource
+from ..engines.local import LocalEngine
 from ..errors import ConfigError, SchemaError
 from . import blocking_kernels as K
 from .compare_kernels import row_bits
@@ -58,19 +60,18 @@ __all__ = [
     "BlockingRule",
     "CandidatePairs",
     "Encoded",
-    "Engine",
     "FilterBandRule",
-    "RegisterSource",
+    "Kernels",
+    "TokenCounts",
     "TokenStats",
     "TokenTable",
     "build_index",
     "candidate_pairs",
     "pairs_completeness",
-    "register_chunks",
 ]
 
 
-class Engine(StrEnum):
+class Kernels(StrEnum):
     """Which implementation runs the hot loops (all give identical results)."""
 
     NUMBA = "numba"  # compiled, one thread
@@ -239,27 +240,58 @@ class TokenStats:
         cls,
         batches: RegisterSource,
         types: Iterable[TokenType] = DEFAULT_STATS_TYPES,
+        engine: Engine | None = None,
     ) -> TokenStats:
-        """Count tokens over a stream of register batches (one pass, memory ~ distinct tokens)."""
+        """Count tokens over a register source: one pass, memory ~ distinct tokens."""
+        types = tuple(types)
+        parts = (engine or LocalEngine()).map_parts(
+            batches, functools.partial(_count_part, types), part_rows=1 << 20
+        )
+        return TokenCounts.merge(parts, types).stats()
+
+
+@dataclass(frozen=True)
+class TokenCounts:
+    """Rows holding each token, per token type, over some register rows (a partial result)."""
+
+    rows: int
+    counts: dict[TokenType, tuple[np.ndarray, np.ndarray]]  # sorted tokens, row counts
+
+    @classmethod
+    def of(cls, batch: pa.RecordBatch | pa.Table, types: Iterable[TokenType]) -> TokenCounts:
+        counts = {}
+        for t in types:
+            slots = np.sort(token_slots(batch, t), axis=1)
+            keep = slots != 0
+            keep[:, 1:] &= slots[:, 1:] != slots[:, :-1]  # once per row
+            u, c = np.unique(slots[keep], return_counts=True)
+            counts[t] = (u, c.astype(np.int64))
+        return cls(batch.num_rows, counts)
+
+    @classmethod
+    def merge(cls, parts: Iterable[TokenCounts], types: Iterable[TokenType]) -> TokenCounts:
+        """Sum of partial counts (merged 16 at a time: memory stays ~ distinct tokens)."""
         types = tuple(types)
         acc: dict[TokenType, list[tuple[np.ndarray, np.ndarray]]] = {t: [] for t in types}
         rows = 0
-        for batch in iter_batches(batches):
-            rows += batch.num_rows
+        for part in parts:
+            rows += part.rows
             for t in types:
-                slots = np.sort(token_slots(batch, t), axis=1)
-                keep = slots != 0
-                keep[:, 1:] &= slots[:, 1:] != slots[:, :-1]  # once per row
-                u, c = np.unique(slots[keep], return_counts=True)
-                acc[t].append((u, c.astype(np.int64)))
+                acc[t].append(part.counts[t])
                 if len(acc[t]) >= 16:
                     acc[t] = [_merge_counts(acc[t])]
+        return cls(rows, {t: _merge_counts(acc[t]) for t in types})
+
+    def stats(self) -> TokenStats:
         tables = {}
-        for t in types:
-            u, c = _merge_counts(acc[t])
-            lf = np.log2(c / max(rows, 1)) if c.size else np.empty(0)
+        for t, (u, c) in self.counts.items():
+            lf = np.log2(c / max(self.rows, 1)) if c.size else np.empty(0)
             tables[t] = TokenTable(u, c, lf.astype(np.float64))
-        return cls(rows=rows, tables=tables)
+        return TokenStats(rows=self.rows, tables=tables)
+
+
+def _count_part(types: tuple[TokenType, ...], part: RegisterPart) -> TokenCounts:
+    return TokenCounts.of(part.batch, types)
 
 
 def _merge_counts(parts: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
@@ -325,13 +357,13 @@ def _orders(field_index: int, bits: int, hashes: int) -> np.ndarray:
 
 
 def band_keys(
-    enc: Encoded, rule: FilterBandRule, rule_id: int, engine: Engine = Engine.NUMBA
+    enc: Encoded, rule: FilterBandRule, rule_id: int, kernels: Kernels = Kernels.NUMBA
 ) -> np.ndarray:
     """``(rows, bands * slots)`` uint64 keys of a :class:`FilterBandRule` (0 = none)."""
     f = list(BloomField).index(rule.field)
     lo, hi = int(enc.word_off[f]), int(enc.word_off[f + 1])
     orders = _orders(f, (hi - lo) * 64, rule.bands * rule.rows_per_band)
-    fn = K.minhash_np if engine == Engine.NUMPY else K.minhash_nb
+    fn = K.minhash_np if kernels == Kernels.NUMPY else K.minhash_nb
     mh = fn(enc.words, lo, orders).reshape(enc.rows, rule.bands, rule.rows_per_band)
     band = np.zeros((enc.rows, rule.bands), np.uint64)
     width = np.uint64(max(1, (hi - lo) * 64 - 1).bit_length())  # ranks < bits: 10 bits for 512
@@ -400,10 +432,12 @@ def mix64(x: np.ndarray) -> np.ndarray:
     return x ^ (x >> np.uint64(31))
 
 
-def rule_keys(enc: Encoded, rule: Rule, rule_id: int, engine: Engine = Engine.NUMPY) -> np.ndarray:
+def rule_keys(
+    enc: Encoded, rule: Rule, rule_id: int, kernels: Kernels = Kernels.NUMPY
+) -> np.ndarray:
     """``(rows, k)`` uint64 keys of one rule (0 = none), salted by ``rule_id``."""
     if isinstance(rule, FilterBandRule):
-        return band_keys(enc, rule, rule_id, engine)
+        return band_keys(enc, rule, rule_id, kernels)
     salt = _salt(rule_id)
     a = enc.token(rule.first)
     with np.errstate(over="ignore"):
@@ -419,17 +453,17 @@ def rule_keys(enc: Encoded, rule: Rule, rule_id: int, engine: Engine = Engine.NU
 
 
 def all_rule_keys(
-    enc: Encoded, rules: tuple[Rule, ...], engine: Engine = Engine.NUMBA
+    enc: Encoded, rules: tuple[Rule, ...], kernels: Kernels = Kernels.NUMBA
 ) -> np.ndarray:
     """Keys of every rule side by side: token rules first, then filter-band rules (the
     compiled path gives the same matrix as :func:`rule_keys`)."""
     token_rules = [(i, r) for i, r in enumerate(rules) if isinstance(r, BlockingRule)]
     band_rules = [(i, r) for i, r in enumerate(rules) if isinstance(r, FilterBandRule)]
-    if engine == Engine.NUMPY:
+    if kernels == Kernels.NUMPY:
         parts = [rule_keys(enc, r, i) for i, r in token_rules]
     else:
         parts = [_token_keys_nb(enc, token_rules)] if token_rules else []
-    parts += [band_keys(enc, r, i, engine) for i, r in band_rules]
+    parts += [band_keys(enc, r, i, kernels) for i, r in band_rules]
     return np.ascontiguousarray(np.concatenate(parts, axis=1))
 
 
@@ -477,10 +511,10 @@ class BlockingIndex:
     submissions: int
     dropped_keys: int  # oversized blocks left out
 
-    def join(self, reg: Encoded, row0: int = 0, engine: Engine = Engine.NUMBA) -> CandidatePairs:
+    def join(self, reg: Encoded, row0: int = 0, kernels: Kernels = Kernels.NUMBA) -> CandidatePairs:
         """Candidate pairs of one register chunk whose first row has global index ``row0``."""
-        reg_keys = all_rule_keys(reg, self.rules, engine)
-        fn = K.join_np if engine == Engine.NUMPY else K.join_nb
+        reg_keys = all_rule_keys(reg, self.rules, kernels)
+        fn = K.join_np if kernels == Kernels.NUMPY else K.join_nb
         sub, regi = fn(
             self.keys, self.offsets, self.postings, self.directory, self.shift, reg_keys, int(row0)
         )
@@ -496,7 +530,7 @@ def build_index(
     all_keys, all_subs = [], []
     dropped = 0
     for r, rule in enumerate(config.rules):
-        keys = rule_keys(subs, rule, r, Engine.NUMBA)
+        keys = rule_keys(subs, rule, r, Kernels.NUMBA)
         rows = np.repeat(np.arange(n, dtype=np.int64), keys.shape[1])
         flat = keys.reshape(-1)
         ok = flat != 0
@@ -542,47 +576,28 @@ def build_index(
     )
 
 
-Batch = pa.RecordBatch | pa.Table
-#: A register stream: batches, or a callable returning a fresh stream (can be read twice).
-RegisterSource = Iterable[Batch] | Callable[[], Iterable[Batch]]
-
-
-def iter_batches(source: RegisterSource) -> Iterable[Batch]:
-    """The batches of a register source (a callable is called, a table split in batches)."""
-    if isinstance(source, pa.Table):
-        return source.to_batches()
-    if callable(source):
-        return source()
-    return source
-
-
-def rereadable(source: RegisterSource) -> bool:
-    """Can the source be streamed more than once (a callable, table or sequence)?"""
-    return callable(source) or isinstance(source, pa.Table | list | tuple)
-
-
-def register_chunks(batches: RegisterSource, chunk_rows: int) -> Iterator[tuple[int, Batch]]:
-    """Split a register stream into slices of at most ``chunk_rows`` rows, with global row0."""
-    row0 = 0
-    for batch in iter_batches(batches):
-        for start in range(0, batch.num_rows, chunk_rows):
-            piece = batch.slice(start, chunk_rows)
-            yield row0 + start, piece
-        row0 += batch.num_rows
-
-
 def candidate_pairs(
     submissions: pa.Table | pa.RecordBatch | Encoded,
     register_batches: RegisterSource,
     config: BlockingConfig | None = None,
     stats: TokenStats | None = None,
-    engine: Engine = Engine.NUMBA,
+    kernels: Kernels = Kernels.NUMBA,
+    engine: Engine | None = None,
 ) -> CandidatePairs:
     """All candidate pairs of a register stream (the same whatever the chunking)."""
     config = config or BlockingConfig()
     subs = submissions if isinstance(submissions, Encoded) else Encoded.of(submissions)
     index = build_index(subs, config, stats)
     return CandidatePairs.concat(
-        index.join(Encoded.of(chunk), row0, engine)
-        for row0, chunk in register_chunks(register_batches, config.chunk_rows)
+        list(
+            (engine or LocalEngine()).map_parts(
+                register_batches,
+                functools.partial(_join_part, index, kernels),
+                part_rows=config.chunk_rows,
+            )
+        )
     )
+
+
+def _join_part(index: BlockingIndex, kernels: Kernels, part: RegisterPart) -> CandidatePairs:
+    return index.join(Encoded.of(part.batch), part.row0, kernels)

@@ -23,7 +23,7 @@ from ..encoding.schema import BloomField, EncodingSchema, TokenType
 from ..errors import ConfigError, SchemaError
 from . import _jit
 from . import compare_kernels as K
-from .blocking import CandidatePairs, Encoded, Engine, TokenStats
+from .blocking import CandidatePairs, Encoded, Kernels, TokenStats
 from .levels import (
     LEVEL_LABELS,
     LEVELS,
@@ -48,7 +48,7 @@ __all__ = [
     "Comparison",
     "ComparisonSpec",
     "Encoded",
-    "Engine",
+    "Kernels",
     "Part",
     "RequestFrequencies",
     "address_agrees",
@@ -205,7 +205,7 @@ class ComparedPairs:
         )
 
 
-_COMPARE = {Engine.NUMBA: K.compare_nb, Engine.NUMBA_PARALLEL: K.compare_par_nb}
+_COMPARE = {Kernels.NUMBA: K.compare_nb, Kernels.NUMBA_PARALLEL: K.compare_par_nb}
 
 
 def compare_pairs(
@@ -216,7 +216,7 @@ def compare_pairs(
     stats: TokenStats | None = None,
     *,
     reg_row0: int = 0,
-    engine: Engine = Engine.NUMBA,
+    kernels: Kernels = Kernels.NUMBA,
     frequencies: RequestFrequencies | None = None,
 ) -> ComparedPairs:
     """Levels of ``pairs``; ``reg`` holds register rows ``reg_row0, reg_row0 + 1, ...``.
@@ -229,7 +229,7 @@ def compare_pairs(
     freq = frequencies or RequestFrequencies.of(subs, stats)
     si = np.ascontiguousarray(pairs.sub_idx, dtype=np.int64)
     ri = np.ascontiguousarray(pairs.reg_idx - reg_row0, dtype=np.int64)
-    fn = _COMPARE.get(engine, K.compare_np)
+    fn = _COMPARE.get(kernels, K.compare_np)
     levels, tf = fn(
         subs.words, subs.tokens, reg.words, reg.tokens, subs.bits, reg.bits, si, ri,
         subs.word_off, subs.slot_off,

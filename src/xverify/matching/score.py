@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import score_kernels as K
-from .blocking import CandidatePairs, Engine
+from .blocking import CandidatePairs, Kernels
 from .compare import PARTS, ComparedPairs, Comparison
 from .model import MatchModel, probability
 
@@ -63,13 +63,13 @@ def empty_scored() -> ScoredPairs:
     )
 
 
-_SCORE = {Engine.NUMBA: K.score_nb, Engine.NUMBA_PARALLEL: K.score_par_nb}
+_SCORE = {Kernels.NUMBA: K.score_nb, Kernels.NUMBA_PARALLEL: K.score_par_nb}
 
 
 def score_compared(
     compared: ComparedPairs,
     model: MatchModel,
-    engine: Engine = Engine.NUMBA,
+    kernels: Kernels = Kernels.NUMBA,
     min_weight: float | None = None,
     min_name_weight: float | None = None,
 ) -> ScoredPairs:
@@ -77,7 +77,7 @@ def score_compared(
     part = np.array([int(PARTS[c]) for c in Comparison], np.int64)
     comp, on, log2u = model.tf_tables()
     inter, inter_bits = model.interaction_tables()
-    fn = _SCORE.get(engine, K.score_np)
+    fn = _SCORE.get(kernels, K.score_np)
     w, nw, aw = fn(
         np.ascontiguousarray(compared.levels),
         np.ascontiguousarray(compared.tf),

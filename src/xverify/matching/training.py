@@ -25,12 +25,13 @@ API
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
 
 from ..errors import ConfigError, InputError
-from .compare import CompareConfig, ComparedPairs, Comparison, holds
+from .compare import CompareConfig, Comparison, holds
 from .levels import MISSING, Rule
 from .model import N_LEVELS, ComparisonParams, Interaction, MatchModel
 
@@ -80,48 +81,61 @@ class TrainingData:
 
 
 @dataclass(frozen=True)
-class Chunk:
-    """One register chunk's candidate pairs and, when training, its random pairs' levels."""
+class TrainingCounts:
+    """EM's sufficient statistics over some register rows, a partial result: the distinct level
+    patterns of the candidate pairs with their counts, and the random pairs' level counts."""
 
-    row0: int
-    rows: int
-    compared: ComparedPairs
-    random_levels: np.ndarray | None
+    codes: np.ndarray  # int64 pattern codes (3 bits per comparison), sorted
+    counts: np.ndarray  # float64 candidate pairs per code
+    u: tuple[np.ndarray, ...]  # per comparison: random pairs per level
+    random_pairs: int
+    rows: int  # register rows seen
 
-
-class Collector:
-    """Accumulates a pass's level-pattern counts and random-pair level counts (EM's input)."""
-
-    def __init__(self) -> None:
-        self.codes: list[tuple[np.ndarray, np.ndarray]] = []
-        self.u = [np.zeros(N_LEVELS[c], np.float64) for c in Comparison]
-        self.random = 0
-        self.rows = 0
-
-    def add(self, chunk: Chunk) -> None:
-        self.rows += chunk.rows
-        u, c = np.unique(_pattern_codes(chunk.compared.levels), return_counts=True)
-        self.codes.append((u, c.astype(np.float64)))
-        if len(self.codes) > 32:
-            self.codes = [self._merged()]
-        if chunk.random_levels is not None:
-            self.random += chunk.random_levels.shape[0]
-            for c in Comparison:
-                lv = chunk.random_levels[:, int(c)]
-                self.u[int(c)] += np.bincount(lv[lv != MISSING], minlength=N_LEVELS[c])
-
-    def _merged(self) -> tuple[np.ndarray, np.ndarray]:
-        if not self.codes:
-            return np.empty(0, np.int64), np.empty(0, np.float64)
-        u, inv = np.unique(np.concatenate([x[0] for x in self.codes]), return_inverse=True)
-        w = np.bincount(inv, weights=np.concatenate([x[1] for x in self.codes]), minlength=u.size)
-        return u, w
-
-    def result(self, submissions: int) -> TrainingData:
-        codes, counts = self._merged()
-        return TrainingData(
-            _decode(codes), counts, tuple(self.u), self.random, submissions, self.rows
+    @classmethod
+    def of(cls, levels: np.ndarray, random_levels: np.ndarray, rows: int) -> TrainingCounts:
+        codes, counts = np.unique(_pattern_codes(levels), return_counts=True)
+        u = tuple(
+            np.bincount(lv[lv != MISSING], minlength=N_LEVELS[c]).astype(np.float64)
+            for c in Comparison
+            for lv in (random_levels[:, int(c)],)
         )
+        return cls(codes, counts.astype(np.float64), u, int(random_levels.shape[0]), rows)
+
+    @classmethod
+    def merge(cls, parts: Iterable[TrainingCounts]) -> TrainingCounts:
+        """The sum of partial counts, merged as they arrive (memory ~ distinct patterns)."""
+        pending: list[TrainingCounts] = []
+        total: TrainingCounts | None = None
+        for part in parts:
+            pending.append(part)
+            if len(pending) >= 32:
+                total = cls._sum([*([total] if total else []), *pending])
+                pending = []
+        return cls._sum([*([total] if total else []), *pending])
+
+    @classmethod
+    def _sum(cls, parts: list[TrainingCounts]) -> TrainingCounts:
+        if not parts:
+            return cls(np.empty(0, np.int64), np.empty(0), _zero_u(), 0, 0)
+        codes, inv = np.unique(np.concatenate([p.codes for p in parts]), return_inverse=True)
+        counts = np.bincount(inv, weights=np.concatenate([p.counts for p in parts]))
+        u = tuple(sum((p.u[int(c)] for p in parts), np.zeros(N_LEVELS[c])) for c in Comparison)
+        return cls(
+            codes,
+            counts.astype(np.float64),
+            u,
+            sum(p.random_pairs for p in parts),
+            sum(p.rows for p in parts),
+        )
+
+    def data(self, submissions: int) -> TrainingData:
+        return TrainingData(
+            _decode(self.codes), self.counts, self.u, self.random_pairs, submissions, self.rows
+        )
+
+
+def _zero_u() -> tuple[np.ndarray, ...]:
+    return tuple(np.zeros(N_LEVELS[c]) for c in Comparison)
 
 
 # ============================================================================ EM
