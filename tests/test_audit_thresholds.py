@@ -15,6 +15,7 @@ from xverify.audit import calibration_table, certify, sweep
 from xverify.config import MatchConfig
 from xverify.errors import ConfigError
 from xverify.matching.decide import Candidates, RequestEvidence, Requests, decide, outcomes
+from xverify.matching.levels import MISSING, Comparison, Given, Surname
 
 
 def frames(
@@ -173,7 +174,8 @@ def scored_batches(draw: st.DrawFn) -> tuple[Requests, Candidates]:
     rows = draw(
         st.lists(
             st.tuples(ints(0, n - 1), ints(0, 5), ints(0, 63), weight, weight, st.booleans(),
-                      st.booleans()),
+                      st.booleans(), ints(MISSING, Given.ALL_EXACT),
+                      ints(MISSING, Surname.ALL_EXACT)),
             min_size=pairs, max_size=pairs,
         )
     )  # fmt: skip
@@ -184,7 +186,10 @@ def scored_batches(draw: st.DrawFn) -> tuple[Requests, Candidates]:
         reason=np.where(accepted, "", "NO_STATUTE").astype(object),
         span_mask=np.array(draw(st.lists(ints(1, 63), min_size=n, max_size=n)), np.uint32),
     )
-    a = np.array(rows, dtype=object).reshape(-1, 7)
+    a = np.array(rows, dtype=object).reshape(-1, 9)
+    levels = np.full((len(a), len(Comparison)), MISSING, np.int8)
+    levels[:, Comparison.GIVEN] = a[:, 7].astype(np.int8)
+    levels[:, Comparison.SURNAME] = a[:, 8].astype(np.int8)
     candidates = Candidates(
         request=a[:, 0].astype(np.int64),
         person=a[:, 1].astype(np.int64),
@@ -192,7 +197,7 @@ def scored_batches(draw: st.DrawFn) -> tuple[Requests, Candidates]:
         weight=a[:, 3].astype(float),
         name_weight=a[:, 4].astype(float),
         address_agrees=a[:, 5].astype(bool),
-        levels=np.zeros((len(a), 1), dtype=np.int8),
+        levels=levels,
         vetoed=a[:, 6].astype(bool),
     )
     return requests, candidates
@@ -210,9 +215,10 @@ def test_sweep_and_policy_run_the_matchers_rule(
     equal ``decide`` run with that threshold and margin, row for row."""
     requests, candidates = batch
     tins = np.array([f"T{i}" for i in range(6)], dtype=object)
-    decisions = decide(requests, candidates, tins, ["x"], MatchConfig(), 2019)
+    names = [c.name.lower() for c in Comparison]
+    decisions = decide(requests, candidates, tins, names, MatchConfig(), 2019)
     config = MatchConfig(threshold=threshold, margin_bits=margin)
-    want = decide(requests, candidates, tins, ["x"], config, 2019)["outcome"].to_numpy()
+    want = decide(requests, candidates, tins, names, config, 2019)["outcome"].to_numpy()
     verified = want == "VERIFIED"
     replayed = outcomes(RequestEvidence.from_decisions(decisions), config)
     assert (replayed == want).all()

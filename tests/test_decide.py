@@ -16,7 +16,8 @@ from xverify.matching.decide import (
     decide,
     housemate_rates,
 )
-from xverify.outcomes import Outcome
+from xverify.matching.levels import MISSING, Address, Comparison, Given, Surname
+from xverify.outcomes import Outcome, Why
 
 TINS = np.array(["000-00-0001", "000-00-0002", "000-00-0003"], dtype=object)
 ALL_YEARS = np.uint32(0b111111)  # 2019..2024
@@ -47,10 +48,23 @@ def run(
         weight=arr[:, 3].astype(float),
         name_weight=arr[:, 4].astype(float),
         address_agrees=arr[:, 5].astype(bool),
-        levels=np.zeros((len(arr), 2), dtype=np.int8),
+        levels=name_levels(len(arr)),
         vetoed=None if vetoed is None else np.array(vetoed, dtype=bool),
     )
-    return decide(req, cand, TINS, ["name", "address"], MatchConfig(**cfg), FIRST)
+    return decide(req, cand, TINS, NAMES, MatchConfig(**cfg), FIRST)
+
+
+NAMES = [c.name.lower() for c in Comparison]
+
+
+def name_levels(n: int, given: np.ndarray | int = Given.ALL_EXACT) -> np.ndarray:
+    """Levels of ``n`` pairs: names exact (or the ``given`` levels), address exact, the rest
+    missing."""
+    levels = np.full((n, len(Comparison)), MISSING, np.int8)
+    levels[:, Comparison.GIVEN] = given
+    levels[:, Comparison.SURNAME] = Surname.ALL_EXACT
+    levels[:, Comparison.ADDRESS] = Address.EXACT
+    return levels
 
 
 def test_one_clear_person_is_verified() -> None:
@@ -114,9 +128,9 @@ def test_rejected_requests_stay_rejected_and_carry_no_evidence() -> None:
         np.array([30.0, 30.0]),
         np.array([15.0, 15.0]),
         np.array([True, True]),
-        np.zeros((2, 1), np.int8),
+        name_levels(2),
     )
-    d = decide(req, cand, TINS, ["x"], MatchConfig(), FIRST)
+    d = decide(req, cand, TINS, NAMES, MatchConfig(), FIRST)
     assert list(d.outcome) == [Outcome.REJECTED, Outcome.VERIFIED]
     assert d.iloc[0].reason == "ZIP_ONLY" and pd.isna(d.iloc[0].tin)
     assert np.isnan(d.iloc[0].probability)
@@ -177,7 +191,7 @@ def run_homes(target_level: int, others: list[int]) -> pd.DataFrame:
         weight=arr[:, 2],
         name_weight=arr[:, 2] - 10.0,
         address_agrees=np.ones(len(arr), bool),
-        levels=given[:, None],
+        levels=name_levels(len(arr), given),
         household=Household(
             at_home=np.ones(len(arr), bool),
             given=given,
@@ -188,7 +202,7 @@ def run_homes(target_level: int, others: list[int]) -> pd.DataFrame:
         ),
     )
     tins = np.array([f"T{i}" for i in range(2 * n)], dtype=object)
-    return decide(req, cand, tins, ["given"], MatchConfig(), FIRST)
+    return decide(req, cand, tins, NAMES, MatchConfig(), FIRST)
 
 
 def test_a_near_spelled_name_at_a_home_with_many_unregistered_residents_is_withheld() -> None:
@@ -227,3 +241,49 @@ def test_padding_a_batch_cannot_lower_the_housemate_rates_below_their_floors() -
     )
     assert padded.rho == HOME_PRIOR_RATE
     assert np.all(padded.u_home >= GIVEN_U)
+
+
+@pytest.mark.parametrize("given", [Given.ELSE, MISSING])
+def test_a_given_name_that_disagrees_outright_is_never_verified(given: int) -> None:
+    """The household trap: a non-filing housemate with the filer's surname and address, and a
+    different given name, whatever the weight the rest of the evidence gives."""
+    req = Requests(
+        request_id=np.array(["R0"], dtype=object),
+        accepted=np.ones(1, dtype=bool),
+        reason=np.full(1, "", dtype=object),
+        span_mask=np.full(1, ALL_YEARS, dtype=np.uint32),
+    )
+    cand = Candidates(
+        request=np.zeros(1, np.int64),
+        person=np.zeros(1, np.int64),
+        years=np.full(1, ALL_YEARS, np.uint32),
+        weight=np.array([60.0]),
+        name_weight=np.array([30.0]),
+        address_agrees=np.ones(1, bool),
+        levels=name_levels(1, given),
+    )
+    row = decide(req, cand, TINS, NAMES, MatchConfig(), FIRST).iloc[0]
+    assert row.outcome != Outcome.VERIFIED
+    want = Why.GIVEN_NAME_DISAGREES if given == Given.ELSE else Why.PLACEHOLDER_NAME
+    assert row.reason == want
+
+
+def test_every_undisclosed_decision_says_what_failed() -> None:
+    d = run(
+        [
+            (0, 0, 0b100000, 25.0, 15.0, True),  # R0: one clear person
+            (1, 0, 0b100000, 25.0, 15.0, True),  # R1: two people within the margin
+            (1, 1, 0b100000, 24.0, 15.0, True),
+            (2, 0, 0b100000, 25.0, 15.0, False),  # R2: the name, another address
+            (3, 0, 0b100000, 2.0, 1.0, True),  # R3: weak evidence
+        ],
+        n=5,
+    )
+    assert d.reason.tolist() == [
+        "",
+        Why.RUNNER_UP_TOO_CLOSE,
+        Why.ADDRESS_NOT_CONFIRMED,
+        Why.BELOW_THRESHOLD,
+        Why.NO_CANDIDATE,
+    ]
+    assert d.outcome.iloc[0] == Outcome.VERIFIED

@@ -22,7 +22,7 @@ from .errors import (
     SecretError,
     XVerifyError,
 )
-from .outcomes import Outcome, Reply
+from .outcomes import Outcome, Reply, Why
 
 _LAZY: dict[str, str] = {
     "LinkageSecret": "xverify.encoding.keys",
@@ -97,6 +97,7 @@ __all__ = [
     "SchemaError",
     "SecretError",
     "Verifier",
+    "Why",
     "XVerifyError",
     "__version__",
     "encode_frame",

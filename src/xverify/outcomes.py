@@ -21,6 +21,22 @@ class Outcome(StrEnum):
         return _REPLY[self]
 
 
+class Why(StrEnum):
+    """What failed, for every decision that is neither VERIFIED nor REJECTED (custodian and
+    auditor only: ``reason`` in decisions.parquet; REJECTED rows carry their request defect).
+
+    The first that applies, in this order."""
+
+    NO_CANDIDATE = "NO_CANDIDATE"  # nobody on file shares a blocking key with the request
+    PLACEHOLDER_NAME = "PLACEHOLDER_NAME"  # the chosen pair has no given name to compare
+    GIVEN_NAME_DISAGREES = "GIVEN_NAME_DISAGREES"  # no exact, fuzzy, nickname or initial match
+    SURNAME_DISAGREES = "SURNAME_DISAGREES"  # not even a fuzzy or phonetic surname match
+    ADDRESS_NOT_CONFIRMED = "ADDRESS_NOT_CONFIRMED"  # no agreeing address on file in the period
+    HOUSEMATE_RISK = "HOUSEMATE_RISK"  # an unregistered housemate explains the request too well
+    RUNNER_UP_TOO_CLOSE = "RUNNER_UP_TOO_CLOSE"  # another person on file is within the margin
+    BELOW_THRESHOLD = "BELOW_THRESHOLD"  # the evidence is not strong enough
+
+
 class Reply(StrEnum):
     """The outcome as the requester sees it in the response.
 

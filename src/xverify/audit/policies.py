@@ -242,14 +242,11 @@ class XVerifyPolicy:
         ev = check_evidence(evidence, self.requires, name=self.name)
         rejected = (ev["status"] == "REJECTED").to_numpy()
         agrees = ev["address_agrees"].to_numpy(dtype=bool) & ev["tin"].notna().to_numpy()
-        request = RequestEvidence(
-            rejected=rejected,
-            address_agrees=agrees,
-            match_weight=ev["match_weight"].to_numpy(dtype=float),
-            probability=ev["best_probability"].to_numpy(dtype=float),
-            runner_up_match_weight=ev["runner_up_match_weight"].to_numpy(dtype=float),
-            name_weight=ev["name_weight"].to_numpy(dtype=float),
+        # the evidence table holds the decisions' columns (some renamed): the matcher's reader
+        as_decisions = ev.rename(columns={"best_probability": "probability"}).assign(
+            outcome=np.where(rejected, Outcome.REJECTED.value, ""), address_agrees=agrees
         )
+        request = RequestEvidence.from_decisions(as_decisions)
         config = MatchConfig(threshold=self.threshold, margin_bits=self.margin_bits)
         return _frame(ev, outcomes(request, config), ev["tin"], agrees)
 

@@ -42,8 +42,8 @@ import numpy as np
 import pandas as pd
 
 from ..config import MatchConfig
-from ..outcomes import Outcome
-from .levels import MISSING, Given
+from ..outcomes import Outcome, Why
+from .levels import MISSING, Comparison, Given, Rule
 
 
 def probability(weight: np.ndarray) -> np.ndarray:
@@ -144,6 +144,10 @@ class RequestEvidence:
     probability: np.ndarray  # float64 its share against every alternative
     runner_up_match_weight: np.ndarray  # float64 bits of the best other person (NaN: none)
     name_weight: np.ndarray  # float64 best name evidence of any candidate (-inf/NaN: none)
+    given_level: np.ndarray  # int8 given-name level of the chosen pair (MISSING: none)
+    surname_level: np.ndarray  # int8 surname level of the chosen pair (MISSING: none)
+    runner_up_probability: np.ndarray  # float64 the best other person's share
+    housemate_probability: np.ndarray  # float64 the unregistered housemate's share (NaN: none)
 
     @classmethod
     def from_decisions(cls, frame: pd.DataFrame) -> RequestEvidence:
@@ -156,6 +160,11 @@ class RequestEvidence:
                 return np.full(len(frame), np.nan)
             return frame[name].to_numpy(dtype=np.float64, na_value=np.nan)
 
+        def level(name: str) -> np.ndarray:
+            if name not in frame:  # decisions made elsewhere: the name is taken to agree
+                return np.full(len(frame), Given.ALL_EXACT, np.int8)
+            return frame[name].to_numpy(dtype=np.int8)
+
         return cls(
             rejected=(frame["outcome"] == Outcome.REJECTED.value).to_numpy(dtype=bool),
             address_agrees=frame["address_agrees"].to_numpy(dtype=bool),
@@ -163,7 +172,16 @@ class RequestEvidence:
             probability=col("probability"),
             runner_up_match_weight=col("runner_up_match_weight"),
             name_weight=col("name_weight"),
+            given_level=level("level_given"),
+            surname_level=level("level_surname"),
+            runner_up_probability=col("runner_up_probability"),
+            housemate_probability=col("housemate_probability"),
         )
+
+    def given_resembles(self) -> np.ndarray:
+        """The chosen pair's given names resemble at all (``Rule.GIVEN_RESEMBLES``): without
+        that, a housemate of the same surname at the same address is the likelier person."""
+        return self.given_level >= Rule.GIVEN_RESEMBLES.min_level
 
     def margin(self) -> np.ndarray:
         """Bits by which the chosen person beats the runner-up (+inf without a runner-up)."""
@@ -178,21 +196,26 @@ class RequestEvidence:
         (rejected, no candidate, or no agreeing address in the period)."""
         score = np.fmin(self.probability, probability(self.match_weight))
         eligible = ~self.rejected & self.address_agrees & ~np.isnan(self.match_weight)
-        return np.where(eligible, score, np.nan)
+        return np.where(eligible & self.given_resembles(), score, np.nan)
 
 
 def outcomes(evidence: RequestEvidence, config: MatchConfig) -> np.ndarray:
     """The decision rule: one outcome per request (object array of :class:`Outcome` values).
 
-    VERIFIED when the chosen person's address agrees in the period, both its share and its
-    pairwise probability clear ``threshold`` and it beats the runner-up by ``margin_bits``;
-    AMBIGUOUS when its pairwise probability clears the threshold (it would pass on its own) but
-    it is not clear of the others; NAME_ONLY when some candidate's name evidence reaches
-    ``name_min_bits``; NO_MATCH otherwise; REJECTED whatever the scores when validation failed.
+    VERIFIED when the chosen person's address agrees in the period, its given name resembles the
+    request's, both its share and its pairwise probability clear ``threshold`` and it beats the
+    runner-up by ``margin_bits``; AMBIGUOUS when its pairwise probability clears the threshold (it
+    would pass on its own) but it is not clear of the others; NAME_ONLY when some candidate's
+    name evidence reaches ``name_min_bits``; NO_MATCH otherwise; REJECTED whatever the scores
+    when validation failed.
     """
     ev = evidence
     with np.errstate(invalid="ignore"):
-        passes = ev.address_agrees & (probability(ev.match_weight) >= config.threshold)
+        passes = (
+            ev.address_agrees
+            & ev.given_resembles()
+            & (probability(ev.match_weight) >= config.threshold)
+        )
         clear = (ev.verification_score() >= config.threshold) & (ev.margin() >= config.margin_bits)
         named = ev.name_weight >= config.name_min_bits
     outcome = np.full(len(ev.rejected), Outcome.NO_MATCH.value, dtype=object)
@@ -201,6 +224,32 @@ def outcomes(evidence: RequestEvidence, config: MatchConfig) -> np.ndarray:
     outcome[clear] = Outcome.VERIFIED.value
     outcome[ev.rejected] = Outcome.REJECTED.value
     return outcome
+
+
+def reasons(evidence: RequestEvidence, config: MatchConfig, outcome: np.ndarray) -> np.ndarray:
+    """What failed, per request (:class:`~xverify.outcomes.Why` values; "" for VERIFIED and
+    REJECTED): the first of the rule's conditions, in :class:`~xverify.outcomes.Why` order,
+    that the chosen person does not meet."""
+    ev = evidence
+    with np.errstate(invalid="ignore"):
+        housemate = np.nan_to_num(ev.housemate_probability, nan=0.0)
+        runner_up = np.nan_to_num(ev.runner_up_probability, nan=0.0)
+        close = (ev.margin() < config.margin_bits) | (runner_up > 1.0 - config.threshold)
+        checks = [
+            (np.isnan(ev.match_weight), Why.NO_CANDIDATE),
+            (ev.given_level == MISSING, Why.PLACEHOLDER_NAME),
+            (~ev.given_resembles(), Why.GIVEN_NAME_DISAGREES),
+            (ev.surname_level < Rule.SURNAME_RESEMBLES.min_level, Why.SURNAME_DISAGREES),
+            (~ev.address_agrees, Why.ADDRESS_NOT_CONFIRMED),
+            ((housemate > 1.0 - config.threshold) & (housemate >= runner_up), Why.HOUSEMATE_RISK),
+            (close, Why.RUNNER_UP_TOO_CLOSE),
+        ]
+    why = np.full(len(outcome), Why.BELOW_THRESHOLD.value, dtype=object)
+    for failed, code in reversed(checks):
+        why[failed] = code.value
+    done = (outcome == Outcome.VERIFIED.value) | (outcome == Outcome.REJECTED.value)
+    why[done] = ""
+    return why
 
 
 def decide(
@@ -278,6 +327,10 @@ def decide(
         probability=prob,
         runner_up_match_weight=runner_w,
         name_weight=max_name,
+        given_level=_chosen_level(c, pair, valid, Comparison.GIVEN),
+        surname_level=_chosen_level(c, pair, valid, Comparison.SURNAME),
+        runner_up_probability=runner_p,
+        housemate_probability=_share(housemate_w, total),
     )
     outcome = outcomes(evidence, config)
 
@@ -292,13 +345,13 @@ def decide(
         {
             "request_id": requests.request_id,
             "outcome": outcome,
-            "reason": np.where(rejected, requests.reason, ""),
+            "reason": np.where(rejected, requests.reason, reasons(evidence, config, outcome)),
             "tin": np.where(rejected, None, tin),
             "probability": np.where(no_evidence, np.nan, prob),
             "match_weight": np.where(no_evidence, np.nan, chosen_w),
             "runner_up_probability": np.where(no_evidence, np.nan, runner_p),
             "runner_up_match_weight": np.where(no_evidence, np.nan, runner_w),
-            "housemate_probability": np.where(no_evidence, np.nan, _share(housemate_w, total)),
+            "housemate_probability": np.where(no_evidence, np.nan, evidence.housemate_probability),
             "address_agrees": addr_ok & ~rejected,
             "address_year": pd.array(np.where(rejected, np.nan, year), dtype="Int16"),
             "n_candidates": np.where(rejected, 0, np.bincount(g_req, minlength=n)).astype(np.int32),
@@ -306,11 +359,15 @@ def decide(
         }
     )
     for j, name in enumerate(comparison_names):
-        level = np.full(n, MISSING, dtype=np.int8)
-        keep = valid & ~rejected
-        level[keep] = c.levels[pair[keep], j]
-        out[f"level_{name}"] = level
+        out[f"level_{name}"] = _chosen_level(c, pair, valid & ~rejected, j)
     return out
+
+
+def _chosen_level(c: Candidates, pair: np.ndarray, valid: np.ndarray, column: int) -> np.ndarray:
+    """Per request, the level of comparison ``column`` of the chosen pair (MISSING: none)."""
+    level = np.full(len(valid), MISSING, dtype=np.int8)
+    level[valid] = c.levels[pair[valid], column]
+    return level
 
 
 def housemate_rates(
