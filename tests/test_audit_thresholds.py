@@ -185,6 +185,7 @@ def scored_batches(draw: st.DrawFn) -> tuple[Requests, Candidates]:
         accepted=accepted,
         reason=np.where(accepted, "", "NO_STATUTE").astype(object),
         span_mask=np.array(draw(st.lists(ints(1, 63), min_size=n, max_size=n)), np.uint32),
+        given_on_file=np.array(draw(st.lists(st.booleans(), min_size=n, max_size=n))),
     )
     a = np.array(rows, dtype=object).reshape(-1, 9)
     levels = np.full((len(a), len(Comparison)), MISSING, np.int8)

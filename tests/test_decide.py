@@ -16,7 +16,7 @@ from xverify.matching.decide import (
     decide,
     housemate_rates,
 )
-from xverify.matching.levels import MISSING, Address, Comparison, Given, Surname
+from xverify.matching.levels import MISSING, Address, BirthDate, Comparison, Given, Surname
 from xverify.outcomes import Outcome, Why
 
 TINS = np.array(["000-00-0001", "000-00-0002", "000-00-0003"], dtype=object)
@@ -287,3 +287,41 @@ def test_every_undisclosed_decision_says_what_failed() -> None:
         Why.NO_CANDIDATE,
     ]
     assert d.outcome.iloc[0] == Outcome.VERIFIED
+
+
+@pytest.mark.parametrize(
+    ("given", "on_file", "birth_date", "verified"),
+    [
+        (Given.FUZZY, True, MISSING, False),  # JOAN asked where JOHN files: maybe a relative
+        (Given.CLOSE, True, MISSING, False),
+        (Given.FUZZY, True, BirthDate.AGREES, True),  # the birth date separates them
+        (Given.FUZZY, False, MISSING, True),  # JOHM is no name: a typo of JOHN
+        (Given.NICKNAME, True, MISSING, True),  # BILL where WILLIAM files
+        (Given.ALL_EXACT, True, MISSING, True),
+    ],
+)
+def test_another_real_name_at_the_filers_home_is_withheld(
+    given: int, on_file: bool, birth_date: int, verified: bool
+) -> None:
+    req = Requests(
+        request_id=np.array(["R0"], dtype=object),
+        accepted=np.ones(1, dtype=bool),
+        reason=np.full(1, "", dtype=object),
+        span_mask=np.full(1, ALL_YEARS, dtype=np.uint32),
+        given_on_file=np.array([on_file]),
+    )
+    levels = name_levels(1, given)
+    levels[:, Comparison.BIRTH_DATE] = birth_date
+    cand = Candidates(
+        request=np.zeros(1, np.int64),
+        person=np.zeros(1, np.int64),
+        years=np.full(1, ALL_YEARS, np.uint32),
+        weight=np.array([40.0]),
+        name_weight=np.array([20.0]),
+        address_agrees=np.ones(1, bool),
+        levels=levels,
+    )
+    row = decide(req, cand, TINS, NAMES, MatchConfig(), FIRST).iloc[0]
+    assert (row.outcome == Outcome.VERIFIED) is verified
+    if not verified:
+        assert row.outcome == Outcome.AMBIGUOUS and row.reason == Why.HOUSEMATE_RISK

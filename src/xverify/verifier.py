@@ -29,8 +29,15 @@ from .encoding.keys import LinkageSecret
 from .encoding.schema import EncodingSchema
 from .engines import Engine, LocalEngine
 from .errors import ConfigError
-from .matching.blocking import TokenStats
-from .matching.compare import COMPARISONS, PERSONAL, address_agrees, at_home, vetoed
+from .matching.blocking import Encoded, TokenStats
+from .matching.compare import (
+    COMPARISONS,
+    PERSONAL,
+    RequestFrequencies,
+    address_agrees,
+    at_home,
+    vetoed,
+)
 from .matching.decide import Candidates, Household, Requests, decide
 from .matching.levels import MISSING, Comparison
 from .matching.model import MatchModel
@@ -46,6 +53,9 @@ TRAINING_REQUESTS = 20_000
 #: pairs below this weight (2^-16 odds) are dropped after scoring: even a thousand of them
 #: change a request's probability by less than 0.0001
 NEGLIGIBLE_BITS = -16.0
+#: a given name held by this share of the register's rows (one in 100,000, at least one row)
+#: is taken for a real name rather than a typo of another
+NAME_ON_FILE_SHARE = 1e-5
 
 
 @dataclass(frozen=True)
@@ -198,6 +208,7 @@ class Verifier:
         subs = table.filter(pa.array(accepted))
         rng = np.random.default_rng(self.config.seed)
         model, scored = self._model, empty_scored()
+        stats: TokenStats | None = None
         if subs.num_rows:  # with every request rejected there is nothing to score
             with self._timed("stats"):
                 stats = self._token_stats(register)
@@ -225,7 +236,7 @@ class Verifier:
                     engine=self.engine,
                 )
         with self._timed("decide"):
-            requests = self._requests(table, accepted, register)
+            requests = self._requests(table, accepted, register, subs, stats)
             candidates = self._candidates(accepted, scored, register, model)
             decisions = decide(
                 requests,
@@ -239,7 +250,12 @@ class Verifier:
 
     # -- stages -----------------------------------------------------------------------------
     def _requests(
-        self, table: pa.Table, accepted: np.ndarray, register: EncodedRegister
+        self,
+        table: pa.Table,
+        accepted: np.ndarray,
+        register: EncodedRegister,
+        subs: pa.Table,
+        stats: TokenStats | None,
     ) -> Requests:
         # rejected rows may have no period at all: give them an empty one
         start = table.column("tax_period_start").fill_null(1).to_numpy(zero_copy_only=False)
@@ -249,11 +265,16 @@ class Verifier:
         # a period the register does not cover cannot be verified: 6103 needs the tax period
         outside = accepted & (span == 0)
         reason[outside] = ReasonCode.PERIOD_OUT_OF_RANGE.value
+        given_on_file = np.zeros(len(accepted), dtype=bool)
+        if stats is not None and subs.num_rows:
+            frequencies = RequestFrequencies.of(Encoded.of(subs), stats)
+            given_on_file[accepted] = frequencies.given_on_file(NAME_ON_FILE_SHARE)
         return Requests(
             request_id=np.asarray(table.column("request_id").to_pylist(), dtype=object),
             accepted=accepted & ~outside,
             reason=reason,
             span_mask=span,
+            given_on_file=given_on_file,
         )
 
     @staticmethod

@@ -261,6 +261,15 @@ class RequestFrequencies:
         floor = 0.0 if stats is None else stats.log2_floor
         return cls(lookup(TokenType.SURNAME), lookup(TokenType.GIVEN), floor)
 
+    def given_on_file(self, min_share: float) -> np.ndarray:
+        """Per request: one of its given-name components is the given name of at least
+        ``min_share`` of the register's rows (and at least one) — a real name, where a typo
+        mostly is not."""
+        if self.given.shape[1] == 0:
+            return np.zeros(self.given.shape[0], dtype=bool)
+        with np.errstate(invalid="ignore"):
+            return (self.given >= max(self.floor, np.log2(min_share))).any(axis=1)
+
 
 # ---------------------------------------------------------------------------- table builders
 def encoded_table(

@@ -43,7 +43,8 @@ import pandas as pd
 
 from ..config import MatchConfig
 from ..outcomes import Outcome, Why
-from .levels import MISSING, Comparison, Given, Rule
+from .compare import holds
+from .levels import MISSING, BirthDate, Comparison, Given, Rule, Tin
 
 
 def probability(weight: np.ndarray) -> np.ndarray:
@@ -59,6 +60,8 @@ class Requests:
     accepted: np.ndarray  # bool
     reason: np.ndarray  # str, reason code of rejected rows ('' when accepted)
     span_mask: np.ndarray  # uint32: register years inside the requested period
+    #: bool: the request's given name is a real name on file (a typo mostly is not); None: unknown
+    given_on_file: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -148,6 +151,9 @@ class RequestEvidence:
     surname_level: np.ndarray  # int8 surname level of the chosen pair (MISSING: none)
     runner_up_probability: np.ndarray  # float64 the best other person's share
     housemate_probability: np.ndarray  # float64 the unregistered housemate's share (NaN: none)
+    #: bool: another real name resembling the chosen person's, asked at their home, with no birth
+    #: date or TIN to separate them: a relative who does not file is as likely as a typo
+    other_name_at_home: np.ndarray
 
     @classmethod
     def from_decisions(cls, frame: pd.DataFrame) -> RequestEvidence:
@@ -176,6 +182,11 @@ class RequestEvidence:
             surname_level=level("level_surname"),
             runner_up_probability=col("runner_up_probability"),
             housemate_probability=col("housemate_probability"),
+            other_name_at_home=(
+                frame["other_name_at_home"].to_numpy(dtype=bool)
+                if "other_name_at_home" in frame
+                else np.zeros(len(frame), dtype=bool)
+            ),
         )
 
     def given_resembles(self) -> np.ndarray:
@@ -196,7 +207,8 @@ class RequestEvidence:
         (rejected, no candidate, or no agreeing address in the period)."""
         score = np.fmin(self.probability, probability(self.match_weight))
         eligible = ~self.rejected & self.address_agrees & ~np.isnan(self.match_weight)
-        return np.where(eligible & self.given_resembles(), score, np.nan)
+        eligible &= self.given_resembles() & ~self.other_name_at_home
+        return np.where(eligible, score, np.nan)
 
 
 def outcomes(evidence: RequestEvidence, config: MatchConfig) -> np.ndarray:
@@ -241,6 +253,7 @@ def reasons(evidence: RequestEvidence, config: MatchConfig, outcome: np.ndarray)
             (~ev.given_resembles(), Why.GIVEN_NAME_DISAGREES),
             (ev.surname_level < Rule.SURNAME_RESEMBLES.min_level, Why.SURNAME_DISAGREES),
             (~ev.address_agrees, Why.ADDRESS_NOT_CONFIRMED),
+            (ev.other_name_at_home, Why.HOUSEMATE_RISK),
             ((housemate > 1.0 - config.threshold) & (housemate >= runner_up), Why.HOUSEMATE_RISK),
             (close, Why.RUNNER_UP_TOO_CLOSE),
         ]
@@ -331,6 +344,7 @@ def decide(
         surname_level=_chosen_level(c, pair, valid, Comparison.SURNAME),
         runner_up_probability=runner_p,
         housemate_probability=_share(housemate_w, total),
+        other_name_at_home=_other_name_at_home(requests, c, pair, addr_ok),
     )
     outcome = outcomes(evidence, config)
 
@@ -356,11 +370,31 @@ def decide(
             "address_year": pd.array(np.where(rejected, np.nan, year), dtype="Int16"),
             "n_candidates": np.where(rejected, 0, np.bincount(g_req, minlength=n)).astype(np.int32),
             "name_weight": np.where(rejected | ~np.isfinite(max_name), np.nan, max_name),
+            "other_name_at_home": evidence.other_name_at_home & ~rejected,
         }
     )
     for j, name in enumerate(comparison_names):
         out[f"level_{name}"] = _chosen_level(c, pair, valid & ~rejected, j)
     return out
+
+
+def _other_name_at_home(
+    requests: Requests, c: Candidates, pair: np.ndarray, at_address: np.ndarray
+) -> np.ndarray:
+    """Per request: the chosen person is at home (surname and address agree) with a given name
+    that only resembles the request's, the request's is itself a name on file, and no birth
+    date or TIN agrees — MATTHEW asked where MATHEW files, JOAN where JOHN does."""
+    n = len(requests.request_id)
+    if requests.given_on_file is None or len(c) == 0:
+        return np.zeros(n, dtype=bool)
+    lv = c.levels[pair]
+    given = lv[:, Comparison.GIVEN]
+    resembles_only = (given >= Rule.GIVEN_RESEMBLES.min_level) & (given < Given.NICKNAME)
+    personal = (lv[:, Comparison.BIRTH_DATE] == BirthDate.AGREES) | (
+        lv[:, Comparison.TIN] == Tin.AGREES
+    )
+    home = at_address & holds(Rule.SURNAME_RESEMBLES, lv)
+    return home & resembles_only & requests.given_on_file & ~personal
 
 
 def _chosen_level(c: Candidates, pair: np.ndarray, valid: np.ndarray, column: int) -> np.ndarray:
