@@ -694,12 +694,14 @@ class StreetColumn:
 
 
 @numba.njit(cache=True, nogil=True)
-def _is_space(c: np.uint8) -> bool:
+def _is_space(c: np.uint8) -> np.bool_:
     return c == 32 or (c >= 9 and c <= 13)
 
 
 @numba.njit(cache=True, nogil=True)
-def _split_number_kernel(offsets, data, valid):  # type: ignore[no-untyped-def]
+def _split_number_kernel(
+    offsets: np.ndarray, data: np.ndarray, valid: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Per row: is it ASCII "<digits><space><rest>"? Then the digits and the upper-cased,
     trimmed rest; else no digits and the row's bytes unchanged as the key."""
     n = len(offsets) - 1

@@ -319,8 +319,11 @@ def _read_csv(p: Path) -> pa.Table:
             ) from None
         raise InputError.at("malformed CSV", file=str(p)) from None
     if bad_rows:
-        row = bad_rows[0] if bad_rows[0] > 0 else None
-        raise InputError.at("wrong number of fields (malformed CSV)", file=str(p), row=row)
+        raise InputError.at(
+            "wrong number of fields (malformed CSV)",
+            file=str(p),
+            row=bad_rows[0] if bad_rows[0] > 0 else None,
+        )
     if table.num_rows == 0:
         raise InputError.at("file has a header but no rows", file=str(p))
     _check_columns(table.column_names, str(p))

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -190,8 +191,11 @@ class Verifier:
         decisions = matched.decisions
         summary = Summary(
             requests=table.num_rows,
-            outcomes=decisions["outcome"].value_counts().to_dict(),
-            reasons=decisions.loc[decisions["reason"] != "", "reason"].value_counts().to_dict(),
+            outcomes=cast("dict[str, int]", decisions["outcome"].value_counts().to_dict()),
+            reasons=cast(
+                "dict[str, int]",
+                decisions.loc[decisions["reason"] != "", "reason"].value_counts().to_dict(),
+            ),
             candidate_pairs=len(matched.candidates),
             seconds=dict(self.seconds),
         )
@@ -326,6 +330,7 @@ class Verifier:
         )
 
     def _log(self, table: pa.Table, decisions: pd.DataFrame, response: Response) -> None:
+        assert self.log is not None  # verify() checked
         ids = decisions["request_id"].astype(str)
         batch_id = hashlib.sha256("\n".join(ids).encode()).hexdigest()
         rows = np.flatnonzero(decisions["outcome"].to_numpy() == Outcome.VERIFIED.value)

@@ -20,7 +20,7 @@ from ..encoding.keys import LinkageSecret
 from ..matching.compare import holds
 from ..matching.levels import Comparison, Given, Rule, Surname
 from ..requests import ReasonCode, RequestPolicy, encode_requests, read_submissions
-from ..verifier import Verifier
+from ..verifier import Matched, Verifier
 
 
 def build_evidence(
@@ -87,7 +87,7 @@ def build_evidence(
     )
 
 
-def _exact(matched, tins: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _exact(matched: Matched, tins: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per request: how many people have its exact name, street and ZIP on file in the period."""
     c, r = matched.candidates, matched.requests
     n = len(r.request_id)

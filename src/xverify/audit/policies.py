@@ -135,8 +135,11 @@ class Policy(Protocol):
     disclosed person really has an agreeing address on file in the period).
     """
 
-    name: str
-    requires: tuple[str, ...]
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def requires(self) -> tuple[str, ...]: ...
 
     def decide(self, evidence: pd.DataFrame) -> pd.DataFrame: ...
 

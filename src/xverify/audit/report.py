@@ -15,7 +15,7 @@ import math
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
 import pandas as pd
@@ -30,7 +30,7 @@ from .thresholds import REPORT_MARGINS, REPORT_THRESHOLDS, OperatingPoint
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
-    from matplotlib.figure import Figure
+    from matplotlib.figure import Figure, SubFigure
 
 SCHEMA = "xverify.audit.metrics/1"
 
@@ -46,13 +46,30 @@ def _figure(**kwargs: Any) -> Figure:
 # ---------------------------------------------------------------- plots
 
 
+# with ``ax`` each plot returns ``ax.figure``, a SubFigure for the axes of one
+@overload
+def plot_threshold_curve(
+    table: pd.DataFrame,
+    *,
+    margins: Sequence[float] | None = ...,
+    operating_point: OperatingPoint | None = ...,
+    ax: None = ...,
+) -> Figure: ...
+@overload
+def plot_threshold_curve(
+    table: pd.DataFrame,
+    *,
+    margins: Sequence[float] | None = ...,
+    operating_point: OperatingPoint | None = ...,
+    ax: Axes,
+) -> Figure | SubFigure: ...
 def plot_threshold_curve(
     table: pd.DataFrame,
     *,
     margins: Sequence[float] | None = None,
     operating_point: OperatingPoint | None = None,
     ax: Axes | None = None,
-) -> Figure:
+) -> Figure | SubFigure:
     """Overmatch per VERIFIED (upper 95% bound, log scale) against recall, one line per margin.
 
     Without truth (no ``recall`` values) it plots label-free expected wrong disclosures against
@@ -99,7 +116,11 @@ def plot_threshold_curve(
     return fig
 
 
-def plot_calibration(table: pd.DataFrame, *, ax: Axes | None = None) -> Figure:
+@overload
+def plot_calibration(table: pd.DataFrame, *, ax: None = ...) -> Figure: ...
+@overload
+def plot_calibration(table: pd.DataFrame, *, ax: Axes) -> Figure | SubFigure: ...
+def plot_calibration(table: pd.DataFrame, *, ax: Axes | None = None) -> Figure | SubFigure:
     """Reliability plot: per probability bin, the observed share of best candidates that are the
     true person (Wilson 95% bars) against the mean predicted probability, on a log(1 − p) scale
     so the bins near 1, where disclosures happen, are visible.
@@ -130,9 +151,13 @@ def plot_calibration(table: pd.DataFrame, *, ax: Axes | None = None) -> Figure:
     return fig
 
 
+@overload
+def plot_strata(metrics: AuditMetrics, metric: str = ..., *, ax: None = ...) -> Figure: ...
+@overload
+def plot_strata(metrics: AuditMetrics, metric: str = ..., *, ax: Axes) -> Figure | SubFigure: ...
 def plot_strata(
     metrics: AuditMetrics, metric: str = "overmatch_per_request", *, ax: Axes | None = None
-) -> Figure:
+) -> Figure | SubFigure:
     """One rate by stratum with Wilson 95% bars; strata flagged worse than the rest in red."""
     if metrics.truth is None:
         raise ConfigError("strata need truth")
@@ -291,9 +316,10 @@ def render_report(
     if t is not None:
         add("<h2>Headline rates (95% Wilson intervals)</h2>")
         head = metrics.headline()
+        # pandas-stubs type every itertuples() field as any pandas scalar (here they are ints)
         rows = [
             f"<tr><td class='l'>{_e(r.metric)}</td>"
-            + _rate_cells(Rate.of(int(r.k), int(r.n)))
+            + _rate_cells(Rate.of(int(r.k), int(r.n)))  # type: ignore[arg-type]
             + "</tr>"
             for r in head.itertuples()
         ]
@@ -432,12 +458,13 @@ def render_report(
         add("<h2>Calibration</h2>")
         if plots:
             add(_img(_png(plot_calibration(calibration)), "calibration"))
+        # pandas-stubs type every itertuples() field as any pandas scalar (floats and ints here)
         rows = [
-            f"<tr><td class='l'>[{_fmt(r.p_low, 6)}, {_fmt(r.p_high, 6)})</td><td>{r.n}</td>"
-            f"<td>{_fmt(r.mean_probability, 6)}</td><td>{_fmt(r.expected_wrong, 4)}</td>"
+            f"<tr><td class='l'>[{_fmt(r.p_low, 6)}, {_fmt(r.p_high, 6)})</td><td>{r.n}</td>"  # type: ignore[arg-type]
+            f"<td>{_fmt(r.mean_probability, 6)}</td><td>{_fmt(r.expected_wrong, 4)}</td>"  # type: ignore[arg-type]
             f"<td>{r.observed_wrong}</td></tr>"
             for r in calibration.itertuples()
-            if r.n > 0
+            if r.n > 0  # type: ignore[operator, arg-type]
         ]
         add(_table(["probability bin", "n", "mean p", "expected wrong", "observed wrong"], rows))
 

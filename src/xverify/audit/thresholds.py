@@ -101,14 +101,14 @@ def sweep(
     for m in m_list:
         mask = margin >= m
         sums = _sums_ge(p[mask], weights[mask], t_arr)
-        sums = np.rint(sums[:, [0, 2, 3]]).astype(np.int64), sums[:, 1]
+        counts, expected = np.rint(sums[:, [0, 2, 3]]).astype(np.int64), sums[:, 1]
         for i, t in enumerate(t_arr):
-            c, wrong, correct = (int(v) for v in sums[0][i])
+            c, wrong, correct = (int(v) for v in counts[i])
             row: dict[str, Any] = {
                 "threshold": float(t),
                 "margin_bits": m,
                 "n_verified": c,
-                "expected_wrong": max(0.0, float(sums[1][i])),
+                "expected_wrong": max(0.0, float(expected[i])),
             }
             if has_truth:
                 over = Rate.of(wrong, c)

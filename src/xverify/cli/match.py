@@ -67,6 +67,7 @@ def match(
         progress=_progress if sys.stderr.isatty() else None,
     )
     result = verifier.verify(encoded)
+    assert verifier.log is not None  # given above
     names = ", ".join(p.name for p in result.write(outdir, force=force))
     for line in result.summary.lines():
         click.echo(line)

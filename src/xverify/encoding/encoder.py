@@ -278,7 +278,7 @@ def encode_frame(
     schema = schema or EncodingSchema()
     if not isinstance(secret, LinkageSecret):
         raise TypeError("secret must be a LinkageSecret")
-    table = frame if isinstance(frame, pa.Table) else _from_pandas(frame)  # type: ignore[arg-type]
+    table = frame if isinstance(frame, pa.Table) else _from_pandas(frame)
     n = table.num_rows
     bloom_key = {f: secret.subkey(f"bloom/{f.value}") for f in BloomField}
     str_key = {t: secret.subkey(f"token/{t.value}/str") for t in TokenType}

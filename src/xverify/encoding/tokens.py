@@ -118,7 +118,9 @@ def _rot(x: np.uint64, b: np.uint64) -> np.uint64:
 
 
 @numba.njit(cache=True)
-def _sipround(v0, v1, v2, v3):  # type: ignore[no-untyped-def]
+def _sipround(
+    v0: np.uint64, v1: np.uint64, v2: np.uint64, v3: np.uint64
+) -> tuple[np.uint64, np.uint64, np.uint64, np.uint64]:
     v0 = v0 + v1
     v1 = _rot(v1, np.uint64(13)) ^ v0
     v0 = _rot(v0, np.uint64(32))

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Protocol, TypeVar, runtime_checkable
+from typing import Protocol, TypeAlias, TypeVar, runtime_checkable
 
 import pyarrow as pa
 
-Batch = pa.RecordBatch | pa.Table
+Batch: TypeAlias = pa.RecordBatch | pa.Table
 #: A register stream: batches, or a callable returning a fresh stream (can be read twice).
 RegisterSource = Iterable[Batch] | Callable[[], Iterable[Batch]]
 
@@ -41,7 +41,8 @@ class Engine(Protocol):
     proportional to the register comes back to the caller.
     """
 
-    name: str
+    @property
+    def name(self) -> str: ...
 
     def map_parts(
         self, source: RegisterSource, fn: Callable[[RegisterPart], R], *, part_rows: int

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from llvmlite import ir
 from numba import types
 from numba.core import cgutils
-from numba.extending import intrinsic
+from numba.extending import intrinsic as _intrinsic
 
 from .levels import Comparison
+
+if TYPE_CHECKING:
+    from numba.core.base import BaseContext
+    from numba.core.typing.templates import Signature
+
+# numba's stub types a call of an intrinsic with the typing context as its first argument, which
+# compiled callers do not pass (and as returning Never, so code after it reads as unreachable)
+intrinsic: Any = _intrinsic
 
 # indices fixed by the enum order of xverify.encoding.schema (checked in matching.compare)
 BF_GIVEN, BF_MIDDLE, BF_SURNAME, BF_STREET, BF_PLACE = 0, 1, 2, 3, 4
@@ -40,7 +50,7 @@ PREFETCH_AHEAD = 8  # pairs: submission rows are fetched this far ahead of use
 @intrinsic
 def prefetch(
     typingctx: object, arr: types.Array, row: types.Integer, col: types.Integer
-) -> tuple[types.Signature, object]:
+) -> tuple[Signature, object]:
     """Software prefetch of ``arr[row, col]`` into all cache levels (``llvm.prefetch``).
 
     The pair loops are bound by memory latency on the randomly accessed submission rows;
@@ -48,7 +58,9 @@ def prefetch(
     """
     sig = types.void(arr, row, col)
 
-    def codegen(context: object, builder: ir.IRBuilder, signature: object, args: tuple) -> object:
+    def codegen(
+        context: BaseContext, builder: ir.IRBuilder, signature: Signature, args: tuple
+    ) -> object:
         aryty = signature.args[0]
         ary = context.make_array(aryty)(context, builder, args[0])
         ptr = cgutils.get_item_pointer(

@@ -536,9 +536,20 @@ def build_index(
         ok = flat != 0
         flat, rows = flat[ok], rows[ok]
         capped = isinstance(rule, BlockingRule) and rule.max_block_pairs is not None
-        table = stats.table(rule.first) if stats is not None and capped else None
-        if capped and table is not None and flat.size:
-            raw = subs.token(rule.first).reshape(-1)[ok]
+        # token stats count token types only (a Bloom field's digest has no counts): a StrEnum
+        # BloomField would otherwise find the token type of the same name
+        first_type = (
+            rule.first
+            if isinstance(rule, BlockingRule) and isinstance(rule.first, TokenType)
+            else None
+        )
+        table = (
+            stats.table(first_type)
+            if stats is not None and capped and first_type is not None
+            else None
+        )
+        if capped and table is not None and first_type is not None and flat.size:
+            raw = subs.token(first_type).reshape(-1)[ok]
             code = np.unique(np.stack([flat.view(np.int64), rows]), axis=1)  # (key, sub) once
             uk, inv, n_sub = np.unique(code[0], return_inverse=True, return_counts=True)
             first_raw = np.zeros(uk.size, np.uint64)

@@ -360,7 +360,8 @@ def decide(
             "request_id": requests.request_id,
             "outcome": outcome,
             "reason": np.where(rejected, requests.reason, reasons(evidence, config, outcome)),
-            "tin": np.where(rejected, None, tin),
+            # numpy's stubs take no None for a value; at run time it makes an object array
+            "tin": np.where(rejected, None, tin),  # type: ignore[call-overload]
             "probability": np.where(no_evidence, np.nan, prob),
             "match_weight": np.where(no_evidence, np.nan, chosen_w),
             "runner_up_probability": np.where(no_evidence, np.nan, runner_p),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -51,7 +52,8 @@ def build_first_names(src: Path) -> pa.Table:
         name=ssa.first_name.str.upper(),
         sex=ssa.sex.str.upper(),
     )
-    g = ssa.groupby(["sex", "decade", "name"], as_index=False)["count"].sum()
+    # as_index=False: a frame, where pandas-stubs type a column's group sums as a Series
+    g = cast(pd.DataFrame, ssa.groupby(["sex", "decade", "name"], as_index=False)["count"].sum())
     census = pd.read_parquet(
         src / "census_2020_first_names.parquet", columns=["name", "pcthispanic"]
     )

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import functools
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 from nicknames import NickNamer
@@ -17,6 +18,8 @@ from nicknames import NickNamer
 from .lexicon import DIRECTIONALS, PARTICLE_SURNAMES, SPANISH_NICKNAMES, STREET_TYPES
 from .names import first_names
 from .profiles import Noise
+
+_T = TypeVar("_T")
 
 PARTICLES = frozenset({"DE", "DEL", "LA", "LAS", "LOS"})
 _OCR = (("O", "0"), ("0", "O"), ("I", "1"), ("L", "1"), ("S", "5"), ("B", "8"), ("G", "6"),
@@ -104,7 +107,7 @@ def _nickname_weights(given: str) -> np.ndarray:
     return np.sqrt(w) / np.sqrt(w).sum()
 
 
-def _pick(rng: np.random.Generator, options: list | tuple):  # type: ignore[no-untyped-def]
+def _pick(rng: np.random.Generator, options: Sequence[_T]) -> _T:
     return options[int(rng.integers(len(options)))]
 
 
@@ -235,9 +238,7 @@ def _street_abbrev(rec: Record, rng: np.random.Generator) -> None:
     i = _pick(rng, swaps)
     w = words[i]
     words[i] = (
-        _DIRS.get(w)
-        if i < len(words) - 1 and w in _DIRS
-        else (_TYPES_ABBR.get(w) or _TYPES_FULL[w])
+        _DIRS[w] if i < len(words) - 1 and w in _DIRS else (_TYPES_ABBR.get(w) or _TYPES_FULL[w])
     )
     rec.street = " ".join(words)
 

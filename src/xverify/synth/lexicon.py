@@ -301,7 +301,7 @@ REASON_TEMPLATES: tuple[str, ...] = (
     "expired; locating the subject is necessary to carry out the order in case {case}.",
 )
 
-INDUSTRIES: tuple[str, ...] = [
+INDUSTRIES: list[str] = [
     "LANDSCAPING",
     "CONSTRUCTION",
     "LOGISTICS",
@@ -331,7 +331,7 @@ INDUSTRIES: tuple[str, ...] = [
     "RETAIL",
 ]
 COMPANY_SUFFIXES: tuple[str, ...] = ("LLC", "INC", "CO", "CORP", "LTD", "LP", "GROUP")
-EMPLOYER_PREFIXES: tuple[str, ...] = [
+EMPLOYER_PREFIXES: list[str] = [
     "ACME",
     "SUNRISE",
     "PACIFIC",

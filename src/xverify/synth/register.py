@@ -155,9 +155,7 @@ def generate_register(
 ) -> Register:
     """The whole register in memory (fine up to a few hundred thousand people)."""
     chunks = list(iter_register(people, years, rng, config))
-    return Register(
-        *(pa.concat_tables([c.table(name) for c in chunks]) for name in TABLES)  # type: ignore[arg-type]
-    )
+    return Register(*(pa.concat_tables([c.table(name) for c in chunks]) for name in TABLES))
 
 
 @contextlib.contextmanager

@@ -19,6 +19,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
@@ -57,6 +58,8 @@ TRUTH_COLUMNS = [
     "lookalike_of",
     "target_kind",
 ]
+
+_K = TypeVar("_K")
 _ADDR = ("street", "unit", "city", "state", "zip")
 _CASE_PREFIXES = ("ERO", "HSI", "EOIR", "ICE")
 MAX_REQUESTS = 5_000_000
@@ -217,9 +220,7 @@ def _clean(v: object) -> str | None:
     return None if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA else str(v)
 
 
-def _period(
-    years: range, pc_: ProfileConfig, rng: np.random.Generator
-) -> tuple[int | None, int | None]:
+def _period(years: range, pc_: ProfileConfig, rng: np.random.Generator) -> tuple[int, int]:
     w = np.arange(1, len(years) + 1, dtype=np.float64) ** 1.5
     end = years[int(rng.choice(len(years), p=w / w.sum()))]
     start = (
@@ -297,7 +298,7 @@ def _make_invalid(
         row.update(first_name=None, last_name=None, middle_name=None)
 
 
-def _choice(rng: np.random.Generator, weights: dict, n: int) -> list:  # type: ignore[type-arg]
+def _choice(rng: np.random.Generator, weights: dict[_K, float], n: int) -> list[_K]:
     keys = list(weights)
     w = np.array([weights[k] for k in keys], dtype=np.float64)
     return [keys[i] for i in rng.choice(len(keys), size=n, p=w / w.sum())]

@@ -95,4 +95,5 @@ class TinAllocator:
             self._ssn_extended = self._rng.permutation(SSN_EXTENDED)
         ext = self._ssn_extended[max(start - SSN_PRIMARY, 0) : stop - SSN_PRIMARY]
         more = _ssn_extended(ext)
+        # tuple() over a generator is typed variable-length; two 3-tuples zipped give three
         return tuple(np.concatenate([a, b]) for a, b in zip(parts, more, strict=True))  # type: ignore[return-value]
