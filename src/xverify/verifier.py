@@ -14,7 +14,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -61,18 +60,33 @@ NAME_ON_FILE_SHARE = 1e-5
 
 @dataclass(frozen=True)
 class Summary:
-    """Counts per outcome and per rejection reason, plus what the run cost."""
+    """Counts per outcome, each with its reasons (a request defect for REJECTED, what failed
+    for the other undisclosed outcomes), plus what the run cost."""
 
     requests: int
     outcomes: dict[str, int]
-    reasons: dict[str, int]
+    reasons: dict[str, dict[str, int]]  # outcome -> reason -> count
     candidate_pairs: int
     seconds: dict[str, float] = field(default_factory=dict)
 
+    @classmethod
+    def of(
+        cls, decisions: pd.DataFrame, candidate_pairs: int, seconds: dict[str, float]
+    ) -> Summary:
+        with_reason = decisions[decisions["reason"] != ""]
+        reasons = {
+            str(outcome): {str(r): int(n) for r, n in group["reason"].value_counts().items()}
+            for outcome, group in with_reason.groupby("outcome")
+        }
+        counts = {str(o): int(n) for o, n in decisions["outcome"].value_counts().items()}
+        return cls(len(decisions), counts, reasons, candidate_pairs, dict(seconds))
+
     def lines(self) -> list[str]:
         out = [f"requests: {self.requests}"]
-        out += [f"  {o.value:<10} {self.outcomes.get(o.value, 0):>9}" for o in Outcome]
-        out += [f"    {r:<22} {n:>7}" for r, n in sorted(self.reasons.items())]
+        for o in Outcome:
+            out.append(f"  {o.value:<24} {self.outcomes.get(o.value, 0):>9}")
+            reasons = self.reasons.get(o.value, {})
+            out += [f"    {r:<22} {n:>9}" for r, n in sorted(reasons.items())]
         out.append(f"candidate pairs kept after scoring: {self.candidate_pairs}")
         out.append("time: " + ", ".join(f"{k} {v:.2f}s" for k, v in self.seconds.items()))
         return out
@@ -189,16 +203,7 @@ class Verifier:
             response = self._respond(table, matched.decisions)
             self._log(table, matched.decisions, response)
         decisions = matched.decisions
-        summary = Summary(
-            requests=table.num_rows,
-            outcomes=cast("dict[str, int]", decisions["outcome"].value_counts().to_dict()),
-            reasons=cast(
-                "dict[str, int]",
-                decisions.loc[decisions["reason"] != "", "reason"].value_counts().to_dict(),
-            ),
-            candidate_pairs=len(matched.candidates),
-            seconds=dict(self.seconds),
-        )
+        summary = Summary.of(decisions, len(matched.candidates), self.seconds)
         return Result(response, decisions, matched.model, summary)
 
     def match(self, table: pa.Table) -> Matched:
