@@ -28,8 +28,9 @@ evidence wherever their address is, deliberately conservative).
 VERIFIED when the chosen person's ``p`` clears the threshold and its weight beats every other
 candidate's by ``margin_bits``; AMBIGUOUS when a person with an address in the period has enough
 evidence on its own (pairwise probability above the threshold) but is not clear of the others;
-NAME_ONLY when someone's name evidence reaches ``name_min_bits`` but no address in the period
-agrees; NO_MATCH otherwise.
+NAME_ONLY when the name agrees (some candidate's name evidence reaches ``name_min_bits`` and the
+chosen person's given name resembles the request's) but no address in the period does; NO_MATCH
+otherwise. Each undisclosed outcome says what failed (:func:`reasons`).
 """
 
 from __future__ import annotations
@@ -218,8 +219,8 @@ def outcomes(evidence: RequestEvidence, config: MatchConfig) -> np.ndarray:
     request's, both its share and its pairwise probability clear ``threshold`` and it beats the
     runner-up by ``margin_bits``; AMBIGUOUS when its pairwise probability clears the threshold (it
     would pass on its own) but it is not clear of the others; NAME_ONLY when some candidate's
-    name evidence reaches ``name_min_bits``; NO_MATCH otherwise; REJECTED whatever the scores
-    when validation failed.
+    name evidence reaches ``name_min_bits``, the given name resembles and no address in the
+    period agrees; NO_MATCH otherwise; REJECTED whatever the scores when validation failed.
     """
     ev = evidence
     with np.errstate(invalid="ignore"):
@@ -229,7 +230,8 @@ def outcomes(evidence: RequestEvidence, config: MatchConfig) -> np.ndarray:
             & (probability(ev.match_weight) >= config.threshold)
         )
         clear = (ev.verification_score() >= config.threshold) & (ev.margin() >= config.margin_bits)
-        named = ev.name_weight >= config.name_min_bits
+        # the name agrees (enough name evidence, a resembling given name) and no address does
+        named = (ev.name_weight >= config.name_min_bits) & ev.given_resembles() & ~ev.address_agrees
     outcome = np.full(len(ev.rejected), Outcome.NO_MATCH.value, dtype=object)
     outcome[named] = Outcome.NAME_ONLY.value
     outcome[passes & ~clear] = Outcome.AMBIGUOUS.value
