@@ -29,6 +29,7 @@ from .encoding.keys import LinkageSecret
 from .encoding.schema import EncodingSchema
 from .engines import Engine, LocalEngine
 from .errors import ConfigError
+from .explain import Explanation, explain
 from .matching.blocking import Encoded, TokenStats
 from .matching.compare import (
     COMPARISONS,
@@ -110,6 +111,10 @@ class Result:
     decisions: pd.DataFrame = field(repr=False)  # holds TINs: custodian and auditor only
     model: MatchModel | None = field(repr=False)  # None when every request was rejected
     summary: Summary
+
+    def explain(self, request_id: str) -> Explanation:
+        """Why ``request_id`` got its outcome: levels and weights of the chosen person."""
+        return explain(self.decisions, self.model, request_id)
 
     def write(self, outdir: Path | str, *, force: bool = False) -> list[Path]:
         """Write response (Parquet + CSV), decisions and the model (if one was trained), each

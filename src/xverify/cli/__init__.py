@@ -20,6 +20,7 @@ _COMMANDS: dict[str, tuple[str, str, str]] = {
     "match": ("xverify.cli.match", "match", "Match encoded submissions against a register."),
     "log": ("xverify.cli.match", "log", "Inspect and verify the tamper-evident audit log."),
     "audit": ("xverify.cli.audit", "audit", "Measure overmatch and replay policies."),
+    "explain": ("xverify.cli.explain", "explain", "Explain a decision (custodian side)."),
 }
 
 
