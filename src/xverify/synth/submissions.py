@@ -381,7 +381,7 @@ def _household_member(
     }
     if kind is TargetKind.HOUSEHOLD_SAME_NAME:  # father and son: a generation apart
         name["middle_name"] = middle
-        years = int(rng.integers(20, 39)) * (1 if birth.year < view.years[-1] - 55 else -1)
+        years = int(rng.integers(20, 39)) * (1 if birth.year < view.years[-1] - 58 else -1)
         return name, birth + dt.timedelta(days=int(years * 365.25) + int(rng.integers(-180, 180)))
     if kind is TargetKind.HOUSEHOLD_NEAR_GIVEN:
         name["first_name"] = near[int(rng.integers(len(near)))]
