@@ -344,3 +344,8 @@ def test_docs_tables_are_generated_from_the_config():
         assert f"`{profile.value}`" in text
     for kind in SURVEY_NOISE_RATES:
         assert f"`{kind.value}`" in text
+    quoted = re.findall(r"`(\w+)` (\d+(?:\.\d+)?)%", text[: block.start()])
+    rates = {k.value: 100 * r for k, r in SURVEY_NOISE_RATES.items()}
+    checked = [(name, float(pct)) for name, pct in quoted if name in rates]
+    assert len(checked) >= 20
+    assert all(pct == pytest.approx(rates[name]) for name, pct in checked), checked
