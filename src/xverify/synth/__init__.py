@@ -11,19 +11,29 @@ Everything takes a ``numpy.random.Generator``; the same seed gives the same byte
 from __future__ import annotations
 
 from .config import HouseholdKind, RegisterConfig, Role, parse_years
-from .profiles import PROFILES, InvalidKind, Noise, Profile, ProfileConfig, TargetKind
+from .profiles import (
+    HOUSEHOLD_KINDS,
+    PROFILES,
+    InvalidKind,
+    Noise,
+    Profile,
+    ProfileConfig,
+    TargetKind,
+)
 from .register import Register, generate_register, iter_register, write_register
 from .returns import CANARY_PREFIX
 from .submissions import (
     RegisterView,
     generate_submissions,
     load_register,
+    well_formed,
     write_submissions,
 )
 from .tins import TinKind
 
 __all__ = [
     "CANARY_PREFIX",
+    "HOUSEHOLD_KINDS",
     "PROFILES",
     "HouseholdKind",
     "InvalidKind",
@@ -41,6 +51,7 @@ __all__ = [
     "iter_register",
     "load_register",
     "parse_years",
+    "well_formed",
     "write_register",
     "write_submissions",
 ]

@@ -12,10 +12,17 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
+import jellyfish
 import numpy as np
 from nicknames import NickNamer
 
-from .lexicon import DIRECTIONALS, PARTICLE_SURNAMES, SPANISH_NICKNAMES, STREET_TYPES
+from .lexicon import (
+    DIRECTIONALS,
+    PARTICLE_SURNAMES,
+    PLACEHOLDER_GIVEN,
+    SPANISH_NICKNAMES,
+    STREET_TYPES,
+)
 from .names import first_names
 from .profiles import Noise
 
@@ -29,6 +36,29 @@ _PHONETIC = (("PH", "F"), ("Z", "S"), ("EZ", "ES"), ("S", "Z"), ("V", "B"), ("B"
              ("IE", "EI"), ("TH", "T"), ("GE", "JE"), ("J", "H"), ("X", "J"), ("NN", "N"),
              ("LL", "L"), ("SS", "S"), ("TT", "T"), ("AE", "A"), ("OU", "U"))  # fmt: skip
 _KEYBOARD = "QWERTYUIOPASDFGHJKLZXCVBNM"
+_QWERTY_ROWS = ("QWERTYUIOP", "ASDFGHJKL", "ZXCVBNM")
+
+
+def _qwerty_neighbours() -> dict[str, str]:
+    """Keys touching each letter on a staggered QWERTY keyboard."""
+    out: dict[str, str] = {}
+    for r, row in enumerate(_QWERTY_ROWS):
+        for i, c in enumerate(row):
+            near = [(r, i - 1), (r, i + 1), (r - 1, i), (r - 1, i + 1), (r + 1, i - 1), (r + 1, i)]
+            out[c] = "".join(
+                _QWERTY_ROWS[a][b]
+                for a, b in near
+                if 0 <= a < len(_QWERTY_ROWS) and 0 <= b < len(_QWERTY_ROWS[a])
+            )
+    return out
+
+
+#: keys next to each letter (same row, and the rows above and below)
+QWERTY_NEIGHBOURS: dict[str, str] = _qwerty_neighbours()
+PLACEHOLDER_NAMES = frozenset(n for n, _ in PLACEHOLDER_GIVEN)
+_PLACEHOLDER_LIST = tuple(n for n, _ in PLACEHOLDER_GIVEN)
+_PLACEHOLDER_P = np.array([w for _, w in PLACEHOLDER_GIVEN], dtype=np.float64)
+_PLACEHOLDER_P /= _PLACEHOLDER_P.sum()
 _TYPES_ABBR = {a: f for a, f, _ in STREET_TYPES if a != f}
 _TYPES_FULL = {f: a for a, f, _ in STREET_TYPES if a != f}
 _DIRS = dict(DIRECTIONALS) | {f: a for a, f in DIRECTIONALS}
@@ -140,7 +170,11 @@ def _rule(text: str, rules: tuple[tuple[str, str], ...], rng: np.random.Generato
 
 
 def _name_field(rec: Record, rng: np.random.Generator) -> str:
-    return "last" if rng.random() < 0.6 else "first"
+    """The surname (60%) or the given name; the other one when the chosen field is empty."""
+    f = "last" if rng.random() < 0.6 else "first"
+    if not getattr(rec, f):
+        f = "first" if f == "last" else "last"
+    return f
 
 
 def _typo(rec: Record, rng: np.random.Generator) -> None:
@@ -287,6 +321,146 @@ def _house_number(rec: Record, rng: np.random.Generator) -> None:
     rec.street = f"{''.join(digits)} {rest}"
 
 
+def keyboard(text: str, rng: np.random.Generator) -> str:
+    """A neighbouring key hit instead of (or next to) a letter after the first."""
+    letters = [i for i, c in enumerate(text) if i > 0 and c in QWERTY_NEIGHBOURS]
+    if not letters:
+        return typo(text, rng)
+    i = _pick(rng, letters)
+    near = _pick(rng, QWERTY_NEIGHBOURS[text[i]])
+    if rng.random() < 0.75:
+        return text[:i] + near + text[i + 1 :]
+    return text[: i + 1] + near + text[i + 1 :]
+
+
+def _keyboard(rec: Record, rng: np.random.Generator) -> None:
+    f = _name_field(rec, rng)
+    setattr(rec, f, keyboard(getattr(rec, f), rng))
+
+
+def is_placeholder_given(text: str | None) -> bool:
+    """WIFE, MRS, DAUGHTER OF, FNU ... (after folding case, accents and punctuation)."""
+    words = "".join(c if c.isalpha() else " " for c in strip_accents(text or "").upper()).split()
+    return " ".join(words) in PLACEHOLDER_NAMES
+
+
+def _real_given(rec: Record) -> bool:
+    return len(rec.first) > 1 and not is_placeholder_given(rec.first)
+
+
+def _placeholder_given(rec: Record, rng: np.random.Generator) -> None:
+    rec.first = _PLACEHOLDER_LIST[int(rng.choice(len(_PLACEHOLDER_LIST), p=_PLACEHOLDER_P))]
+
+
+def _given_initial(rec: Record, rng: np.random.Generator) -> None:
+    rec.first = strip_accents(rec.first[:1])
+
+
+def _given_blank(rec: Record, rng: np.random.Generator) -> None:
+    rec.first = ""
+
+
+def _surname_blank(rec: Record, rng: np.random.Generator) -> None:
+    rec.last = ""
+    rec.surnames = ()
+
+
+def _surname_truncated(rec: Record, rng: np.random.Generator) -> None:
+    keep = int(rng.integers(max(3, len(rec.last) // 2), len(rec.last)))
+    rec.last = rec.last[:keep].rstrip(" -")
+    rec.surnames = (rec.last,)
+
+
+def _name_joined(rec: Record, rng: np.random.Generator) -> None:
+    fields = [f for f in ("first", "last") if " " in getattr(rec, f)]
+    f = _pick(rng, fields)
+    setattr(rec, f, getattr(rec, f).replace(" ", ""))
+    if f == "last":
+        rec.surnames = (rec.last,)
+
+
+def _street_words(rec: Record) -> list[str]:
+    return (rec.street or "").split()
+
+
+def _type_at(words: list[str]) -> int:
+    """Index of the street type (ST, STREET...) after the name, or -1."""
+    for i in range(len(words) - 1, 1, -1):
+        if words[i] in _TYPES_ABBR or words[i] in _TYPES_FULL:
+            return i
+    return -1
+
+
+def _street_type_truncated(rec: Record, rng: np.random.Generator) -> None:
+    words = _street_words(rec)
+    i = _type_at(words)
+    full = _TYPES_ABBR.get(words[i], words[i])
+    abbr = _TYPES_FULL.get(full, full)
+    cuts = [full[:k] for k in range(1, len(full)) if full[:k] != abbr]
+    words[i] = _pick(rng, cuts)
+    rec.street = " ".join(words)
+
+
+def _name_word_at(words: list[str]) -> int:
+    """Index of the longest street-name word of at least five letters, or -1."""
+    stop = _type_at(words)
+    best, at = 4, -1
+    for i in range(1, stop if stop > 0 else len(words)):
+        w = words[i]
+        if w.isalpha() and len(w) > best and w not in _DIRS:
+            best, at = len(w), i
+    return at
+
+
+def _street_name_truncated(rec: Record, rng: np.random.Generator) -> None:
+    words = _street_words(rec)
+    i = _name_word_at(words)
+    words[i] = words[i][: int(rng.integers(3, len(words[i])))]
+    rec.street = " ".join(words)
+
+
+def _street_joined(rec: Record, rng: np.random.Generator) -> None:
+    words = _street_words(rec)
+    i = int(rng.integers(len(words) - 1))
+    rec.street = " ".join([*words[:i], words[i] + words[i + 1], *words[i + 2 :]])
+
+
+def _house_number_transposed(rec: Record, rng: np.random.Generator) -> None:
+    number, _, rest = (rec.street or "").partition(" ")
+    pairs = [i for i in range(len(number) - 1) if number[i] != number[i + 1]]
+    i = _pick(rng, pairs)
+    d = list(number)
+    d[i], d[i + 1] = d[i + 1], d[i]
+    rec.street = f"{''.join(d).lstrip('0') or '0'} {rest}"
+
+
+def _house_digit_dropped(rec: Record, rng: np.random.Generator) -> None:
+    number, _, rest = (rec.street or "").partition(" ")
+    i = int(rng.integers(len(number)))
+    rec.street = f"{(number[:i] + number[i + 1 :]).lstrip('0') or '0'} {rest}"
+
+
+def _house_number_blank(rec: Record, rng: np.random.Generator) -> None:
+    rec.street = (rec.street or "").partition(" ")[2]
+
+
+def _city_blank(rec: Record, rng: np.random.Generator) -> None:
+    rec.city = None
+
+
+def _state_blank(rec: Record, rng: np.random.Generator) -> None:
+    rec.state = None
+
+
+def _zip_blank(rec: Record, rng: np.random.Generator) -> None:
+    rec.zip = None
+
+
+def _number(rec: Record) -> str:
+    words = _street_words(rec)
+    return words[0] if len(words) > 1 and words[0].isdigit() else ""
+
+
 def _has_street_variant(rec: Record) -> bool:
     words = (rec.street or "").split()
     if not words or not words[0].isdigit():
@@ -325,6 +499,22 @@ APPLY: dict[Noise, Callable[[Record, np.random.Generator], None]] = {
     Noise.STREET_TYPO: _street_typo,
     Noise.CITY_TYPO: _city_typo,
     Noise.HOUSE_NUMBER: _house_number,
+    Noise.KEYBOARD: _keyboard,
+    Noise.PLACEHOLDER_GIVEN: _placeholder_given,
+    Noise.GIVEN_INITIAL: _given_initial,
+    Noise.GIVEN_BLANK: _given_blank,
+    Noise.SURNAME_BLANK: _surname_blank,
+    Noise.SURNAME_TRUNCATED: _surname_truncated,
+    Noise.NAME_JOINED: _name_joined,
+    Noise.STREET_NAME_TRUNCATED: _street_name_truncated,
+    Noise.STREET_TYPE_TRUNCATED: _street_type_truncated,
+    Noise.STREET_JOINED: _street_joined,
+    Noise.HOUSE_NUMBER_TRANSPOSED: _house_number_transposed,
+    Noise.HOUSE_DIGIT_DROPPED: _house_digit_dropped,
+    Noise.HOUSE_NUMBER_BLANK: _house_number_blank,
+    Noise.CITY_BLANK: _city_blank,
+    Noise.STATE_BLANK: _state_blank,
+    Noise.ZIP_BLANK: _zip_blank,
 }
 
 APPLIES: dict[Noise, Callable[[Record], bool]] = {
@@ -349,6 +539,21 @@ APPLIES: dict[Noise, Callable[[Record], bool]] = {
     Noise.STREET_TYPO: _house_street,
     Noise.CITY_TYPO: lambda r: bool(r.city) and len(r.city or "") > 3,
     Noise.HOUSE_NUMBER: _house_street,
+    Noise.PLACEHOLDER_GIVEN: _real_given,
+    Noise.GIVEN_INITIAL: _real_given,
+    Noise.GIVEN_BLANK: _real_given,
+    Noise.SURNAME_BLANK: lambda r: bool(r.last),
+    Noise.SURNAME_TRUNCATED: lambda r: len(r.last) >= 5,
+    Noise.NAME_JOINED: lambda r: " " in r.first or " " in r.last,
+    Noise.STREET_NAME_TRUNCATED: lambda r: _house_street(r) and _name_word_at(_street_words(r)) > 0,
+    Noise.STREET_TYPE_TRUNCATED: lambda r: _house_street(r) and _type_at(_street_words(r)) > 0,
+    Noise.STREET_JOINED: lambda r: _house_street(r) and len(_street_words(r)) >= 3,
+    Noise.HOUSE_NUMBER_TRANSPOSED: lambda r: len(set(_number(r))) > 1,
+    Noise.HOUSE_DIGIT_DROPPED: lambda r: len(_number(r)) > 1,
+    Noise.HOUSE_NUMBER_BLANK: lambda r: bool(_number(r)),
+    Noise.CITY_BLANK: lambda r: bool(r.city),
+    Noise.STATE_BLANK: lambda r: bool(r.state),
+    Noise.ZIP_BLANK: lambda r: bool(r.zip),
 }
 
 
@@ -388,5 +593,76 @@ def distort(
     return done
 
 
+def distort_at_rates(
+    rec: Record,
+    rates: dict[Noise, float],
+    u: np.ndarray,
+    rng: np.random.Generator,
+    protected: frozenset[Noise] = frozenset(),
+    done: tuple[Noise, ...] = (),
+) -> list[Noise]:
+    """Apply each kind of ``rates`` whose uniform draw in ``u`` falls below its rate and that
+    applies to the record at that point, in the mapping's order (CASE and NAME_ORDER last);
+    kinds in ``protected`` or ``done`` are skipped. Return what was applied."""
+    out: list[Noise] = []
+    for (kind, rate), x in zip(rates.items(), u, strict=True):
+        if x >= rate or kind in protected or kind in done or kind not in APPLY:
+            continue
+        if not APPLIES.get(kind, _always)(rec):
+            continue
+        if kind not in _LAST:
+            APPLY[kind](rec, rng)
+        out.append(kind)
+    for kind in _LAST:
+        if kind in out:
+            APPLY[kind](rec, rng)
+    return out
+
+
 def _always(rec: Record) -> bool:
     return True
+
+
+@functools.cache
+def _near_index() -> dict[str, tuple[str, ...]]:
+    """Deletion-neighbourhood index over common given names (SSA/census count >= 10,000)."""
+    index: dict[str, list[str]] = {}
+    for name, count in _name_popularity().items():
+        if count < 10_000 or not name.isalpha() or len(name) < 3:
+            continue
+        for key in {name, *(name[:i] + name[i + 1 :] for i in range(len(name)))}:
+            index.setdefault(key, []).append(name)
+    return {k: tuple(v) for k, v in index.items()}
+
+
+@functools.cache
+def near_given_names(given: str) -> tuple[str, ...]:
+    """Common given names one letter away from ``given`` (one substitution, insertion or
+    deletion: JOHN -> JOAN, MARIO -> MARIA, DANIEL -> DANIELA), nicknames excluded; sorted."""
+    plain = strip_accents(given).upper()
+    index = _near_index()
+    keys = {plain, *(plain[:i] + plain[i + 1 :] for i in range(len(plain)))}
+    found = {n for k in keys for n in index.get(k, ())}
+    nicks = set(nicknames_of(plain))
+    return tuple(
+        sorted(
+            n
+            for n in found
+            if n != plain
+            and jellyfish.levenshtein_distance(n, plain) == 1
+            and n not in nicks
+            and plain not in nicknames_of(n)
+        )
+    )
+
+
+def outright_different(a: str, b: str) -> bool:
+    """No agreement of any kind between two given names: another initial, at least three edits
+    apart, and neither a nickname of the other."""
+    a, b = strip_accents(a).upper(), strip_accents(b).upper()
+    return (
+        a[:1] != b[:1]
+        and jellyfish.levenshtein_distance(a, b) >= 3
+        and b not in nicknames_of(a)
+        and a not in nicknames_of(b)
+    )

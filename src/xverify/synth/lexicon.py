@@ -288,6 +288,28 @@ ADDRESS_PLACEHOLDERS: tuple[str, ...] = (
     "NOT PROVIDED",
 )
 
+# Given-name fields of survey and field records that hold a role, a title or a placeholder
+# instead of a name (with relative weights); a request naming one states no given name.
+PLACEHOLDER_GIVEN: tuple[tuple[str, int], ...] = (
+    ("WIFE", 8),
+    ("MRS", 8),
+    ("RESIDENT", 6),
+    ("DAUGHTER OF", 4),
+    ("LADY OF", 3),
+    ("SON OF", 3),
+    ("HUSBAND", 3),
+    ("OCCUPANT", 3),
+    ("MR", 3),
+    ("MISS", 2),
+    ("DAUGHTER", 2),
+    ("SON", 2),
+    ("WIFE OF", 2),
+    ("BABY", 1),
+    ("UNKNOWN", 2),
+    ("FNU", 2),  # "first name unknown" in federal records
+    ("NFN", 1),  # "no first name"
+)
+
 REASON_TEMPLATES: tuple[str, ...] = (
     "The subject is the named respondent in removal proceedings under case {case}; a current "
     "mailing address is required to serve notice and to locate the subject for enforcement.",

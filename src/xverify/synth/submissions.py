@@ -12,14 +12,23 @@ housemate's JR, a neighbour's other unit).
 Without this the truth would call a request about someone else that names a registered person
 exactly, and the overmatch rate would measure how often the generator does that, not the
 matcher.
+
+The one deliberate exception is the ``survey`` profile's household strata (``target_kind``
+``household_*``): non-filing members of a filer's household who share the filer's surname,
+middle initial and address, with an outright different given name, a given name one letter
+away, or the filer's full name (father and son, no suffix). The last cannot be told apart
+without a birth date, TIN or suffix; truth tags each stratum so that audits report it apart.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
+import re
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -32,12 +41,29 @@ from ..errors import ConfigError, InputError
 from ..formats import SUBMISSION_COLUMNS
 from .addresses import address_model, make_slots
 from .config import RegisterConfig
-from .corrupt import Record, distort, split_surnames, strip_accents
+from .corrupt import (
+    Record,
+    distort,
+    distort_at_rates,
+    is_placeholder_given,
+    near_given_names,
+    outright_different,
+    split_surnames,
+    strip_accents,
+)
 from .households import draw_households
 from .lexicon import ADDRESS_PLACEHOLDERS, ALLOWED_STATUTES, BAD_STATUTES, REASON_TEMPLATES
 from .names import surnames
 from .people import name_people
-from .profiles import PROFILES, InvalidKind, Noise, Profile, ProfileConfig, TargetKind
+from .profiles import (
+    HOUSEHOLD_KINDS,
+    PROFILES,
+    InvalidKind,
+    Noise,
+    Profile,
+    ProfileConfig,
+    TargetKind,
+)
 from .register import Register, writable
 
 TRUTH_COLUMNS = [
@@ -298,6 +324,80 @@ def _make_invalid(
         row.update(first_name=None, last_name=None, middle_name=None)
 
 
+def _filer_row(view: RegisterView, pos: int, start: int, end: int) -> int:
+    """The address row of person ``pos`` latest in the period, or -1 when none is."""
+    r0, r1 = int(view.row_start[pos]), int(view.row_stop[pos])
+    in_span = np.flatnonzero((view.row_year[r0:r1] >= start) & (view.row_year[r0:r1] <= end))
+    return r0 + int(in_span[-1]) if len(in_span) else -1
+
+
+def _resident_given(view: RegisterView, row: int) -> set[str]:
+    return {_plain(view.text("first_name", int(p))) for p in view.residents(row)}
+
+
+def _household_filer(
+    view: RegisterView, kind: TargetKind, first: int, start: int, end: int
+) -> tuple[int, list[str]]:
+    """The first person from ``first`` on who can anchor a ``kind`` household member: an
+    address on file in the period, no suffix for an identical name, a free near name for a
+    near-identical one. Returns the person and the near names no registered resident has."""
+    n = view.size
+    for k in range(n):
+        pos = (first + k) % n
+        if kind is TargetKind.HOUSEHOLD_SAME_NAME and view.text("suffix", pos):
+            continue
+        row = _filer_row(view, pos, start, end)
+        if row < 0:
+            continue
+        if kind is not TargetKind.HOUSEHOLD_NEAR_GIVEN:
+            return pos, []
+        options = near_given_names(_plain(view.text("first_name", pos)))
+        if options:
+            taken = _resident_given(view, row)
+            free = [o for o in options if o not in taken]
+            if free:
+                return pos, free
+    raise ConfigError(f"no register person can anchor a {kind.value} request")
+
+
+def _household_member(
+    view: RegisterView,
+    kind: TargetKind,
+    pos: int,
+    row: int,
+    near: list[str],
+    fresh_rows: Sequence[Mapping[Hashable, Any]],
+    i: int,
+    rng: np.random.Generator,
+) -> tuple[dict[str, str | None], object]:
+    """Name and birth date of a non-filer living with register person ``pos`` at address row
+    ``row``: same surname and middle initial, given name as ``kind`` says, no suffix."""
+    first = view.text("first_name", pos) or ""
+    middle = view.text("middle_name", pos)
+    birth = view.taxpayers["birth_date"][pos].as_py()
+    name = {
+        "first_name": first,
+        "middle_name": middle[:1] if middle else None,
+        "last_name": view.text("last_name", pos),
+        "suffix": None,
+    }
+    if kind is TargetKind.HOUSEHOLD_SAME_NAME:  # father and son: a generation apart
+        name["middle_name"] = middle
+        years = int(rng.integers(20, 39)) * (1 if birth.year < view.years[-1] - 58 else -1)
+        return name, birth + dt.timedelta(days=int(years * 365.25) + int(rng.integers(-180, 180)))
+    if kind is TargetKind.HOUSEHOLD_NEAR_GIVEN:
+        name["first_name"] = near[int(rng.integers(len(near)))]
+        return name, fresh_rows[i]["birth_date"]
+    others = _resident_given(view, row) | {_plain(first)}
+    count = len(fresh_rows)
+    for k in range(count):
+        given = _plain(fresh_rows[(i + k) % count]["first_name"])
+        if given and all(outright_different(given, g) for g in others if g):
+            name["first_name"] = _clean(fresh_rows[(i + k) % count]["first_name"])
+            break
+    return name, fresh_rows[i]["birth_date"]
+
+
 def _choice(rng: np.random.Generator, weights: dict[_K, float], n: int) -> list[_K]:
     keys = list(weights)
     w = np.array([weights[k] for k in keys], dtype=np.float64)
@@ -341,6 +441,7 @@ def generate_submissions(
     n_noise = rng.choice(
         len(pcfg.noise_count), size=count, p=np.divide(pcfg.noise_count, sum(pcfg.noise_count))
     )
+    rate_u = rng.random((count, len(pcfg.noise_rates))) if pcfg.noise_rates else None
     fresh_people, fresh_addr = _outsiders(count, years, rng)
     fresh_addr_rows = fresh_addr.to_dict("records")
     fresh_rows = fresh_people.to_dict("records")
@@ -358,6 +459,9 @@ def generate_submissions(
         start, end = _period(years, pcfg, rng)
         tags: list[Noise] = []
         pos = int(target[i] if kind is TargetKind.REGISTERED else anchor[i])
+        near: list[str] = []
+        if kind in HOUSEHOLD_KINDS:
+            pos, near = _household_filer(view, kind, int(target[i]), start, end)
         r0, r1 = int(view.row_start[pos]), int(view.row_stop[pos])
         yrs = row_year[r0:r1]
         latest = r1 - 1
@@ -395,6 +499,9 @@ def generate_submissions(
                 addr.update(city=home["city"], state=home["state"], zip=home["zip"])
                 name["suffix"] = None
                 name["middle_name"] = _clean(fresh["middle_name"])
+            elif kind in HOUSEHOLD_KINDS:
+                addr = view.address(ref)
+                name, birth = _household_member(view, kind, pos, ref, near, fresh_rows, i, rng)
             elif kind is TargetKind.NEIGHBOR:
                 addr = _neighbor_address(home, rng)
                 name["suffix"] = None
@@ -439,15 +546,19 @@ def generate_submissions(
             surnames=split_surnames(clean_last),
         )
         tags.extend(distort(rec, int(n_noise[i]), pcfg.noise_weights, rng, protected))
+        if rate_u is not None:
+            tags.extend(
+                distort_at_rates(rec, pcfg.noise_rates, rate_u[i], rng, protected, tuple(tags))
+            )
         case = (
             f"{_CASE_PREFIXES[int(rng.integers(len(_CASE_PREFIXES)))]}-2025-"
             f"{int(rng.integers(1, 10**6)):06d}"
         )
         row: dict[str, object] = {
             "request_id": f"REQ-{i + 1:07d}",
-            "first_name": rec.first,
+            "first_name": rec.first or None,
             "middle_name": rec.middle,
-            "last_name": rec.last,
+            "last_name": rec.last or None,
             "suffix": rec.suffix,
             "street": rec.street,
             "unit": rec.unit,
@@ -465,6 +576,8 @@ def generate_submissions(
         bad: InvalidKind | None = invalid_kind[i] if invalid[i] else None
         if bad is not None:
             _make_invalid(bad, row, years, rng)
+        elif not rec.first or not rec.last:  # a blanked name part: the request names nobody
+            bad = InvalidKind.NO_NAME
         registered = kind is TargetKind.REGISTERED
         target_key = "|".join(addr[c] or "" for c in _ADDR)
         lo, hi = max(start, years[0]), min(end, years[-1])
@@ -513,7 +626,54 @@ def generate_submissions(
     )
     truth["common_name"] = _lookup(full_names, view.full_names, view.full_name_count) >= name_min
     truth["name_decile"] = truth["name_decile"].astype("int8")
+    if pcfg.well_formed_column:
+        truth["well_formed"] = well_formed(submissions)
     return submissions, truth
+
+
+_WORDS = re.compile(r"[A-Z0-9]+")
+_PO_BOX = re.compile(r"^(P ?O ?)?BOX\b|^POB\b|^POST OFFICE BOX\b")
+_NOT_STREET = frozenset(w for p in ADDRESS_PLACEHOLDERS for w in _WORDS.findall(p)) | {
+    "APT", "UNIT", "STE", "SUITE",
+}  # fmt: skip
+
+
+def _fold(value: object) -> str:
+    text = "" if value is None or value is pd.NA or value != value else str(value)
+    return " ".join(_WORDS.findall(strip_accents(text).upper()))
+
+
+def _states_given(value: object) -> bool:
+    folded = _fold(value)
+    return sum(c.isalpha() for c in folded) >= 2 and not is_placeholder_given(folded)
+
+
+def _states_surname(value: object) -> bool:
+    return sum(c.isalpha() for c in _fold(value)) >= 2
+
+
+def _states_street(value: object) -> bool:
+    folded = _fold(value)
+    if _PO_BOX.match(folded):
+        return False
+    return any(sum(c.isalpha() for c in w) >= 2 and w not in _NOT_STREET for w in folded.split())
+
+
+def _per_value(column: pd.Series, fn) -> np.ndarray:  # type: ignore[no-untyped-def]
+    codes, uniques = pd.factorize(column, use_na_sentinel=True)
+    values = np.array([*(fn(u) for u in uniques), fn(None)], dtype=bool)
+    return values[codes]
+
+
+def well_formed(submissions: pd.DataFrame) -> np.ndarray:
+    """Per request: it states a given name (two letters or more, not a placeholder such as
+    WIFE or MRS), a surname, and a street line with a street name (not a PO box, a ZIP or a
+    placeholder). The benchmark's recall goal is over well-formed verifiable requests."""
+    return (
+        _per_value(submissions["first_name"], _states_given)
+        & _per_value(submissions["last_name"], _states_surname)
+        & _per_value(submissions["street"], _states_street)
+    )
 
 
 def _lookup(values: list[str], keys: pa.Array, counts: np.ndarray) -> np.ndarray:
