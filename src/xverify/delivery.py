@@ -54,9 +54,9 @@ def batch_digest(
     with Path(encoded).open("rb") as fh:
         while chunk := fh.read(1 << 22):
             h.update(chunk)
-    settings = {
-        "config": config.to_dict(),
-        "schema": repr(schema),
+    settings = {  # batch_rows changes speed, not outcomes: a rerun with another is one batch
+        "config": {k: v for k, v in config.to_dict().items() if k != "batch_rows"},
+        "schema": schema.to_json(),
         "model": None if model_json is None else hashlib.sha256(model_json.encode()).hexdigest(),
         "register": register_digest(Path(register)),
     }
@@ -70,7 +70,9 @@ def pending_dir(outdir: Path, batch: str) -> Path:
 
 @contextlib.contextmanager
 def locked(outdir: Path) -> Iterator[None]:
-    """Hold an exclusive lock on the output folder (one writer per folder at a time)."""
+    """Hold an exclusive lock on the output folder (one writer per folder at a time); a folder
+    created here is removed again if the run fails before writing anything into it."""
+    created = not outdir.exists()
     outdir.mkdir(parents=True, exist_ok=True)
     fd = os.open(outdir, os.O_RDONLY)
     try:
@@ -79,6 +81,11 @@ def locked(outdir: Path) -> Iterator[None]:
         except BlockingIOError:
             raise OutputError(f"another run is writing to {outdir}") from None
         yield
+    except BaseException:
+        if created:
+            with contextlib.suppress(OSError):
+                outdir.rmdir()  # only if empty
+        raise
     finally:
         os.close(fd)
 

@@ -74,8 +74,13 @@ class Summary:
     ) -> Summary:
         return cls(
             requests=len(decisions),
-            outcomes=decisions["outcome"].value_counts().to_dict(),
-            reasons=decisions.loc[decisions["reason"] != "", "reason"].value_counts().to_dict(),
+            outcomes={str(k): int(v) for k, v in decisions["outcome"].value_counts().items()},
+            reasons={
+                str(k): int(v)
+                for k, v in decisions.loc[decisions["reason"] != "", "reason"]
+                .value_counts()
+                .items()
+            },
             candidate_pairs=candidate_pairs,
             seconds=dict(seconds),
         )
