@@ -27,10 +27,12 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
+from tinyworld import tiny_world_fixture
 from xverify.auditlog import iter_entries, verify
 from xverify.encoding.encoder import read_encoded
 from xverify.signing import VerifyKey
 
+tiny_world = tiny_world_fixture()
 KILLS = int(os.environ.get("XVERIFY_CRASH_KILLS", "2"))
 SLOW = KILLS >= 10  # the slow run also matches four real batches into one log at once
 OUTPUTS = ("response.parquet", "response.csv", "model.json", "decisions.parquet")

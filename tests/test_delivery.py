@@ -17,6 +17,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
+from tinyworld import tiny_world_fixture
 from xverify import delivery
 from xverify.auditlog import AuditLog, iter_entries, verify
 from xverify.encoding.keys import LinkageSecret
@@ -24,6 +25,7 @@ from xverify.errors import AuditLogError, OutputError
 from xverify.signing import SigningKey, VerifyKey
 from xverify.verifier import Delivered, Verifier
 
+tiny_world = tiny_world_fixture()
 OUTPUT_NAMES = ("response.parquet", "response.csv", "model.json", "decisions.parquet")
 
 

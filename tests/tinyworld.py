@@ -1,9 +1,13 @@
-"""Shared fixtures: a tiny synthetic world for the crash-safety and delivery tests."""
+"""A tiny synthetic world shared by the crash-safety and delivery tests (built once a session).
+
+Not a conftest: each test module declares ``tiny_world = tiny_world_fixture()``.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -30,9 +34,10 @@ class TinyWorld:
         return public_key_path(self.signing_key)
 
 
-@pytest.fixture(scope="session")
-def tiny_world(tmp_path_factory: pytest.TempPathFactory) -> TinyWorld:
-    root = tmp_path_factory.mktemp("tiny")
+_BUILT: dict[Path, TinyWorld] = {}
+
+
+def _build(root: Path) -> TinyWorld:
     register = root / "register"
     write_register(register, 400, range(2019, 2025), np.random.default_rng(11))
     subs, truth = generate_submissions(register, 60, Profile.REALISTIC, np.random.default_rng(12))
@@ -42,10 +47,23 @@ def tiny_world(tmp_path_factory: pytest.TempPathFactory) -> TinyWorld:
     encoded = root / "encoded.parquet"
     encode_submissions_file(root / "requests" / "submissions.csv", encoded, secret)
     return TinyWorld(
-        root,
-        register,
-        root / "requests" / "submissions.csv",
-        encoded,
-        root / "linkage.key",
-        root / "custodian.key",
+        register=register,
+        root=root,
+        submissions=root / "requests" / "submissions.csv",
+        encoded=encoded,
+        linkage_key=root / "linkage.key",
+        signing_key=root / "custodian.key",
     )
+
+
+def tiny_world_fixture() -> Any:
+    """A module's ``tiny_world`` fixture; the world itself is built once per session."""
+
+    @pytest.fixture(scope="module")
+    def tiny_world(tmp_path_factory: pytest.TempPathFactory) -> TinyWorld:
+        base = tmp_path_factory.getbasetemp()
+        if base not in _BUILT:
+            _BUILT[base] = _build(tmp_path_factory.mktemp("tiny"))
+        return _BUILT[base]
+
+    return tiny_world
