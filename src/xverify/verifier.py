@@ -180,7 +180,12 @@ class Result:
 
 
 class Verifier:
-    """Matches encoded requests against a register and discloses identity only."""
+    """Matches encoded requests against a register and discloses identity only.
+
+    ``log`` is where disclosures are logged: a path (then ``signing_key``, the custodian's
+    Ed25519 key or its file, seals every batch), an :class:`AuditLog` (``signing_key=None`` there
+    is an explicitly unsigned log), or ``None`` for evidence only (``match``; ``verify`` refuses).
+    """
 
     def __init__(
         self,
