@@ -88,11 +88,13 @@ def main(argv: list[str] | None = None) -> None:
           work)  # fmt: skip
     build_requests(work, args.requests)
     timed("keygen", [*x, "keygen", "--out", "key", "--force"], work)
+    timed("keygen --signing", [*x, "keygen", "--signing", "custodian.key", "--force"], work)
     timed("encode requests", [*x, "encode", "--key", "key", "subs.csv", "--out", "enc.parquet",
                               "--force"], work)  # fmt: skip
     timed("encode register", [sys.executable, "-c", ENCODE_REGISTER], work)
-    timed("match (cached)", [*x, "match", "--key", "key", "--register", "reg", "enc.parquet",
-                             "--out", "out", "--force"], work)  # fmt: skip
+    timed("match (cached)", [*x, "match", "--key", "key", "--signing-key", "custodian.key",
+                             "--register", "reg", "enc.parquet", "--out", "out", "--force"],
+          work)  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ from xverify import LinkageSecret, MatchConfig, Verifier, audit
 from xverify.encoding.keys import write_secret
 from xverify.outcomes import Outcome
 from xverify.requests import encode_submissions_file
+from xverify.signing import write_signing_key
 from xverify.synth import Profile, generate_submissions, write_register, write_submissions
 
 SAMPLE = Path(__file__).parent.parent / "synthetic_data"
@@ -42,6 +43,11 @@ def run(*args: str | Path) -> subprocess.CompletedProcess[str]:
         text=True,
         check=False,
     )
+
+
+def run_match(world: Path, *args: str | Path) -> subprocess.CompletedProcess[str]:
+    """``xverify match`` sealing the log with the world's custodian key."""
+    return run("match", "--signing-key", world / "custodian.key", *args)
 
 
 def _request(rid: str, first: str, last: str, suffix: str | None, street: str, unit: str | None):
@@ -94,9 +100,10 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
     subs = pd.concat([subs, special.astype(object)], ignore_index=True)
     write_submissions(root / "requests", subs, truth, force=True)
     secret = write_secret(root / "key")
+    write_signing_key(root / "custodian.key")
     requests = root / "requests" / "submissions.csv"
     assert encode_submissions_file(requests, root / "encoded.parquet", secret).accepted.sum() > 250
-    out = run("match", "--key", root / "key", "--register", reg, root / "encoded.parquet",
+    out = run_match(root, "--key", root / "key", "--register", reg, root / "encoded.parquet",
               "--out", root / "out")  # fmt: skip
     assert out.returncode == 0, out.stderr
     return root
@@ -152,7 +159,7 @@ def test_the_response_is_no_membership_oracle(world: Path, tmp_path: Path) -> No
         batch.to_csv(tmp_path / f"{name}.csv", index=False)
         enc, out = tmp_path / f"{name}.parquet", tmp_path / name
         assert run("encode", "--key", key, tmp_path / f"{name}.csv", "--out", enc).returncode == 0
-        done = run("match", "--key", key, "--register", world / "register", "--model", model,
+        done = run_match(world, "--key", key, "--register", world / "register", "--model", model,
                    enc, "--out", out)  # fmt: skip
         assert done.returncode == 0, done.stderr
         response = (out / "response.csv").read_bytes(), pq.read_table(out / "response.parquet")
@@ -167,13 +174,14 @@ def test_every_disclosure_is_in_the_verified_log(world: Path) -> None:
     import json
 
     log = world / "out" / "audit.log"
-    assert run("log", "verify", log).returncode == 0
+    pub = world / "custodian.key.pub"
+    assert run("log", "verify", log, "--public-key", pub).returncode == 0
     entries = [json.loads(line) for line in log.read_text().splitlines()]
     disclosed = {e["request_id"] for e in entries if e["kind"] == "disclosure"}
     assert disclosed == {k for k, v in _outcomes(world).items() if v == Outcome.VERIFIED}
     lines = log.read_text().splitlines()
     log.write_text("\n".join([lines[0], *lines[2:]]) + "\n")
-    broken = run("log", "verify", log)
+    broken = run("log", "verify", log, "--public-key", pub)
     assert broken.returncode == 1 and "line 2" in broken.stdout
 
 
@@ -198,7 +206,7 @@ def test_no_return_data_reaches_any_output(
     returns["canary"] = marker
     returns.to_parquet(reg / "returns.parquet")
     out = tmp_path / "out"
-    res = run("match", "--key", world / "key", "--register", reg, world / "encoded.parquet",
+    res = run_match(world, "--key", world / "key", "--register", reg, world / "encoded.parquet",
               "--out", out, "--disclose", "name,address,tin", "--force")  # fmt: skip
     assert res.returncode == 0, res.stderr
     needles = [marker.encode(), employer_value.encode(), str(agi).encode(), b"CANARY-"]
@@ -212,7 +220,7 @@ def test_no_return_data_reaches_any_output(
 
 def test_wrong_key_is_refused(world: Path, tmp_path: Path) -> None:
     write_secret(tmp_path / "other")
-    out = run("match", "--key", tmp_path / "other", "--register", world / "register",
+    out = run_match(world, "--key", tmp_path / "other", "--register", world / "register",
               world / "encoded.parquet", "--out", tmp_path / "o")  # fmt: skip
     assert out.returncode == 2 and "key" in out.stderr
     assert not (tmp_path / "o" / "response.parquet").exists()
@@ -225,7 +233,7 @@ def test_other_schema_version_is_refused(world: Path, tmp_path: Path) -> None:
     assert b'"version":2' in schema
     meta[b"xverify.schema"] = schema.replace(b'"version":2', b'"version":1')  # an older encoder
     pq.write_table(t.replace_schema_metadata(meta), tmp_path / "enc.parquet")
-    out = run("match", "--key", world / "key", "--register", world / "register",
+    out = run_match(world, "--key", world / "key", "--register", world / "register",
               tmp_path / "enc.parquet", "--out", tmp_path / "o")  # fmt: skip
     assert out.returncode == 2 and "schema" in out.stderr
 
@@ -235,7 +243,7 @@ def test_truncated_encoded_file_is_a_clear_error_and_writes_nothing(
 ) -> None:
     data = (world / "encoded.parquet").read_bytes()
     (tmp_path / "enc.parquet").write_bytes(data[: len(data) // 2])
-    out = run("match", "--key", world / "key", "--register", world / "register",
+    out = run_match(world, "--key", world / "key", "--register", world / "register",
               tmp_path / "enc.parquet", "--out", tmp_path / "o")  # fmt: skip
     assert out.returncode == 2 and "enc.parquet" in out.stderr
     assert not (tmp_path / "o").exists() or not any((tmp_path / "o").iterdir())
@@ -254,7 +262,7 @@ def test_broken_register_is_a_clear_error(world: Path, tmp_path: Path, damage: s
         ad = pd.read_parquet(reg / "addresses.parquet")
         ad.loc[3, "tin"] = "000-00-0000"
         ad.to_parquet(reg / "addresses.parquet")
-    out = run("match", "--key", world / "key", "--register", reg, world / "encoded.parquet",
+    out = run_match(world, "--key", world / "key", "--register", reg, world / "encoded.parquet",
               "--out", tmp_path / "o")  # fmt: skip
     assert out.returncode == 2
     assert ("addresses" in out.stderr) or ("tin" in out.stderr)
@@ -306,7 +314,12 @@ def test_label_free_estimate_brackets_the_true_count(profile: str, tmp_path: Pat
 
 def test_reprs_of_results_show_no_person(world: Path, tmp_path: Path) -> None:
     secret = LinkageSecret.from_file(world / "key")
-    verifier = Verifier(world / "register", secret, log=tmp_path / "audit.log")
+    verifier = Verifier(
+        world / "register",
+        secret,
+        log=tmp_path / "audit.log",
+        signing_key=world / "custodian.key",
+    )
     result = verifier.verify(world / "encoded.parquet")
     tins = set(pd.read_parquet(world / "register" / "taxpayers.parquet")["tin"])
     names = set(pd.read_parquet(world / "register" / "taxpayers.parquet")["last_name"])
@@ -329,10 +342,40 @@ def test_a_batch_with_every_request_rejected_still_gets_a_response_and_a_log_ent
         ).returncode
         == 0
     )
-    out = run("match", "--key", key, "--register", world / "register", tmp_path / "e.parquet",
+    out = run_match(world, "--key", key, "--register", world / "register", tmp_path / "e.parquet",
               "--out", tmp_path / "o")  # fmt: skip
     assert out.returncode == 0, out.stderr
     r = pd.read_parquet(tmp_path / "o" / "response.parquet")
     assert len(r) == 5 and set(r["outcome"]) == {Outcome.REJECTED}
-    assert run("log", "verify", tmp_path / "o" / "audit.log").returncode == 0
+    pub = world / "custodian.key.pub"
+    assert run("log", "verify", tmp_path / "o" / "audit.log", "--public-key", pub).returncode == 0
     assert not (tmp_path / "o" / "model.json").exists()
+
+
+def test_match_needs_a_signing_key_or_an_explicitly_unsigned_log(
+    world: Path, tmp_path: Path
+) -> None:
+    args = ["--key", world / "key", "--register", world / "register", world / "encoded.parquet"]
+    refused = run("match", *args, "--out", tmp_path / "o")
+    assert refused.returncode == 2 and "--signing-key" in refused.stderr
+    assert not (tmp_path / "o").exists()
+    unsigned = run("match", *args, "--out", tmp_path / "u", "--unsigned-log")
+    assert unsigned.returncode == 0, unsigned.stderr
+    checked = run("log", "verify", tmp_path / "u" / "audit.log",
+                  "--public-key", world / "custodian.key.pub")  # fmt: skip
+    assert checked.returncode == 1 and "unsigned" in checked.stdout
+    printed = unsigned.stdout.split("signed head: ")[1].strip()
+    assert printed.count(":") == 1 and len(printed.split(":")[1]) == 64  # in full, no signature
+
+
+def test_the_head_match_prints_verifies_the_untouched_log(world: Path, tmp_path: Path) -> None:
+    done = run_match(world, "--key", world / "key", "--register", world / "register",
+                     world / "encoded.parquet", "--out", tmp_path / "s")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    head = done.stdout.split("signed head: ")[1].strip()
+    entries, chain, signature = head.split(":")
+    assert entries.isdigit()
+    assert len(chain) == 64 and len(signature) == 128  # in full, never a prefix
+    checked = run("log", "verify", tmp_path / "s" / "audit.log", "--head", head,
+                  "--public-key", world / "custodian.key.pub")  # fmt: skip
+    assert checked.returncode == 0, checked.stdout + checked.stderr

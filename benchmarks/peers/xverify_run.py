@@ -42,7 +42,11 @@ def main() -> None:
     encoded = args.out / "encoded.parquet"
     encode_submissions_file(args.submissions, encoded, secret, force=True)
     stages["encode"] = time.perf_counter() - t
+    from xverify.signing import SigningKey
+
+    (args.out / "audit.jsonl.head").unlink(missing_ok=True)
     verifier = Verifier(args.register, secret, log=args.out / "audit.jsonl",
+                        signing_key=SigningKey.generate(),
                         cache_dir=args.out / "cache")  # fmt: skip
     result = verifier.verify(encoded)
     stages.update(result.summary.seconds)

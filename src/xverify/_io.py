@@ -6,6 +6,7 @@ A failed run leaves no partial output and never clobbers what was there before.
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
 import shutil
 import tempfile
@@ -30,14 +31,47 @@ def check_writable(path: Path, *, force: bool = False) -> None:
         raise OutputError(f"cannot write to {parent}")
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's live process
+        return True
+    return True
+
+
+def clean_stale_temps(path: Path) -> None:
+    """Remove temporaries of ``path`` left by writers that died (killed, power loss).
+
+    Temporaries are named ``.NAME.PID.RANDOM.tmp``; one whose process no longer runs can never
+    be renamed into place and is only debris.
+    """
+    path = Path(path)
+    if not path.parent.is_dir():
+        return
+    prefix = f".{path.name}."
+    for tmp in path.parent.glob(f"{glob.escape(prefix)}*.tmp"):
+        pid = tmp.name[len(prefix) :].split(".", 1)[0]
+        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
+
+
 @contextlib.contextmanager
 def atomic_path(path: Path, *, force: bool = True) -> Iterator[Path]:
-    """Yield a temporary path next to ``path``; rename it over ``path`` only on success."""
+    """Yield a temporary path next to ``path``; rename it over ``path`` only on success.
+
+    Debris of earlier writers of ``path`` that were killed is removed first.
+    """
     path = Path(path)
     if path.exists() and not force:
         raise OutputError(f"{path} exists; pass --force to replace it")
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    clean_stale_temps(path)
+    fd, tmp = tempfile.mkstemp(
+        prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent
+    )
     os.close(fd)
     tmp_path = Path(tmp)
     try:

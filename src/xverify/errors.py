@@ -19,6 +19,10 @@ class SecretError(XVerifyError):
     """A linkage secret is missing, too short, low-entropy, or does not match a file."""
 
 
+class SigningKeyError(XVerifyError):
+    """The custodian's log-signing key pair is missing, malformed or exposed."""
+
+
 class SchemaError(XVerifyError):
     """An encoding schema is invalid or two parties' schemas disagree."""
 
@@ -65,5 +69,6 @@ __all__ = [
     "OutputError",
     "SchemaError",
     "SecretError",
+    "SigningKeyError",
     "XVerifyError",
 ]

@@ -1,34 +1,40 @@
 """The custodian's whole job in one object: encoded requests in, outcomes and identities out.
 
-``Verifier(register, secret, log=...).verify(encoded)`` checks the file's schema and key
-fingerprint, encodes (or reuses) the register, trains or loads the match model, scores the
-candidates, decides one outcome per request, builds the identity-only response and appends one
-batch entry and one entry per disclosure to the audit log *before* returning anything.
+``Verifier(register, secret, log=..., signing_key=...).verify(encoded, out=...)`` checks the
+file's schema and key fingerprint, encodes (or reuses) the register, trains or loads the match
+model, scores the candidates, decides one outcome per request, builds the identity-only response
+and appends one batch entry, one entry per disclosure and a signed seal to the audit log — once
+per batch, after the outputs are written under temporary names and before they are renamed into
+place (:mod:`xverify.delivery`), so a crash never leaves a disclosure without its logged entry.
 """
 
 from __future__ import annotations
 
-import hashlib
+import shutil
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ._io import atomic_path
+from . import delivery
+from ._io import atomic_path, check_writable
 from .auditlog import AuditLog, EntryKind
 from .config import MatchConfig
+from .delivery import BATCH_META, OUTPUTS, batch_digest
 from .disclosure import IdentityField, Response
 from .encoding.encoder import read_encoded
 from .encoding.keys import LinkageSecret
 from .encoding.schema import EncodingSchema
 from .engines import Engine, LocalEngine
-from .errors import ConfigError
+from .errors import AuditLogError, ConfigError
 from .explain import Explanation, explain
 from .matching.blocking import Encoded, TokenStats
 from .matching.compare import (
@@ -47,6 +53,7 @@ from .matching.score import ScoredPairs, empty_scored
 from .outcomes import Outcome
 from .register import EncodedRegister, encode_register, identities
 from .requests import ReasonCode
+from .signing import SigningKey
 
 Progress = Callable[[str], None]  # told the name of each stage as it starts
 #: EM needs patterns, not volume: the model is trained on at most this many requests
@@ -67,12 +74,12 @@ class Summary:
     requests: int
     outcomes: dict[str, int]
     reasons: dict[str, dict[str, int]]  # outcome -> reason -> count
-    candidate_pairs: int
+    candidate_pairs: int | None  # None: outputs read back, not recomputed
     seconds: dict[str, float] = field(default_factory=dict)
 
     @classmethod
     def of(
-        cls, decisions: pd.DataFrame, candidate_pairs: int, seconds: dict[str, float]
+        cls, decisions: pd.DataFrame, candidate_pairs: int | None, seconds: dict[str, float]
     ) -> Summary:
         with_reason = decisions[decisions["reason"] != ""]
         reasons = {
@@ -88,8 +95,10 @@ class Summary:
             out.append(f"  {o.value:<24} {self.outcomes.get(o.value, 0):>9}")
             reasons = self.reasons.get(o.value, {})
             out += [f"    {r:<22} {n:>9}" for r, n in sorted(reasons.items())]
-        out.append(f"candidate pairs kept after scoring: {self.candidate_pairs}")
-        out.append("time: " + ", ".join(f"{k} {v:.2f}s" for k, v in self.seconds.items()))
+        if self.candidate_pairs is not None:
+            out.append(f"candidate pairs kept after scoring: {self.candidate_pairs}")
+        if self.seconds:
+            out.append("time: " + ", ".join(f"{k} {v:.2f}s" for k, v in self.seconds.items()))
         return out
 
 
@@ -103,6 +112,14 @@ class Matched:
     candidates: Candidates = field(repr=False)
 
 
+class Delivered(StrEnum):
+    """How a result reached the log and the output folder."""
+
+    LOGGED = "logged"  # decided now; the batch and its disclosures were appended and sealed
+    ALREADY_LOGGED = "already logged"  # the same batch was in the log: nothing appended
+    RECOVERED = "recovered"  # a killed run had logged it: its pending outputs were moved in
+
+
 @dataclass(frozen=True)
 class Result:
     """What one verification produced: ``response`` for the requester, the rest custodian-only."""
@@ -111,34 +128,74 @@ class Result:
     decisions: pd.DataFrame = field(repr=False)  # holds TINs: custodian and auditor only
     model: MatchModel | None = field(repr=False)  # None when every request was rejected
     summary: Summary
+    batch: str = ""  # digest of the batch (input, settings, model, register)
+    delivered: Delivered = Delivered.LOGGED
+    written: tuple[Path, ...] = ()  # the output files, when written by ``verify(out=...)``
 
     def explain(self, request_id: str) -> Explanation:
         """Why ``request_id`` got its outcome: levels and weights of the chosen person."""
         return explain(self.decisions, self.model, request_id)
 
-    def write(self, outdir: Path | str, *, force: bool = False) -> list[Path]:
-        """Write response (Parquet + CSV), decisions and the model (if one was trained), each
-        atomically."""
-        outdir = Path(outdir)
-        outdir.mkdir(parents=True, exist_ok=True)
-        targets = {
+    def writers(self) -> dict[str, Callable[[Path], None]]:
+        """One function per output file: response (Parquet + CSV), model (if one was trained)
+        and decisions, which carry the batch digest in their file metadata."""
+
+        def decisions(path: Path) -> None:
+            table = pa.Table.from_pandas(self.decisions, preserve_index=False)
+            meta = {**(table.schema.metadata or {}), BATCH_META: self.batch.encode()}
+            pq.write_table(table.replace_schema_metadata(meta), path)
+
+        targets: dict[str, Callable[[Path], None]] = {
             "response.parquet": lambda p: pq.write_table(self.response.table, p),
             "response.csv": self.response.write_csv,
-            "decisions.parquet": lambda p: self.decisions.to_parquet(p, index=False),
         }
         if self.model is not None:
-            model = self.model
-            targets["model.json"] = lambda p: p.write_text(model.to_json())
+            text = self.model.to_json()
+
+            def model(path: Path) -> None:
+                path.write_text(text)
+
+            targets["model.json"] = model
+        targets["decisions.parquet"] = decisions
+        return targets
+
+    def write(self, outdir: Path | str, *, force: bool = False) -> list[Path]:
+        """Write the outputs, each atomically (``Verifier.verify(encoded, out=...)`` does this
+        crash-safely together with the log; use this for copies)."""
+        outdir = Path(outdir)
+        outdir.mkdir(parents=True, exist_ok=True)
         written = []
-        for name, write in targets.items():
+        for name, write in self.writers().items():
             with atomic_path(outdir / name, force=force) as tmp:
                 write(tmp)
             written.append(outdir / name)
         return written
 
+    @classmethod
+    def read(cls, outdir: Path, batch: str, delivered: Delivered) -> Result:
+        """The result of a batch whose outputs are already in ``outdir``."""
+        decisions = pd.read_parquet(outdir / "decisions.parquet")
+        model_file = outdir / "model.json"
+        model = MatchModel.from_json(model_file.read_text()) if model_file.exists() else None
+        written = tuple(outdir / n for n in OUTPUTS if (outdir / n).exists())
+        return cls(
+            Response(pq.read_table(outdir / "response.parquet")),
+            decisions,
+            model,
+            Summary.of(decisions, None, {}),
+            batch,
+            delivered,
+            written,
+        )
+
 
 class Verifier:
-    """Matches encoded requests against a register and discloses identity only."""
+    """Matches encoded requests against a register and discloses identity only.
+
+    ``log`` is where disclosures are logged: a path (then ``signing_key``, the custodian's
+    Ed25519 key or its file, seals every batch), an :class:`AuditLog` (``signing_key=None`` there
+    is an explicitly unsigned log), or ``None`` for evidence only (``match``; ``verify`` refuses).
+    """
 
     def __init__(
         self,
@@ -147,6 +204,7 @@ class Verifier:
         config: MatchConfig | None = None,
         *,
         log: AuditLog | Path | str | None,
+        signing_key: SigningKey | Path | str | None = None,
         schema: EncodingSchema | None = None,
         model: MatchModel | None = None,
         cache_dir: Path | str | None = None,
@@ -157,7 +215,7 @@ class Verifier:
         self._secret = secret
         self.config = config or MatchConfig()
         self.schema = schema or EncodingSchema()
-        self.log = log if isinstance(log, AuditLog) or log is None else AuditLog(log)
+        self.log = _open_log(log, signing_key)
         self._model = model
         self._cache_dir = cache_dir
         self._progress = progress
@@ -192,8 +250,17 @@ class Verifier:
             self._stats = TokenStats.from_batches(register.batches, engine=self.engine)
         return self._stats
 
-    def verify(self, encoded: Path | str) -> Result:
-        """Decide every request of an encoded submissions file and log the disclosures."""
+    def verify(
+        self, encoded: Path | str, out: Path | str | None = None, *, force: bool = False
+    ) -> Result:
+        """Decide every request of an encoded submissions file and log its disclosures once.
+
+        With ``out`` the outputs are delivered crash-safely (:mod:`xverify.delivery`): written
+        under temporary names, logged, then renamed into ``out``; existing outputs are replaced
+        only with ``force``. Without ``out`` the result is logged before it is returned. A batch
+        already in the log (same input, settings, model and register) is never logged again; a
+        run killed after logging is finished by the next run of the same batch.
+        """
         if self.log is None:
             raise ConfigError("a Verifier that discloses needs an audit log (log=...)")
         self.seconds = {}
@@ -203,13 +270,61 @@ class Verifier:
                 expected_schema=self.schema,
                 expected_fingerprint=self._secret.fingerprint(),
             )
+            model_json = None if self._model is None else self._model.to_json()
+            batch = batch_digest(
+                Path(encoded), self.register_path, self.config, self.schema, model_json
+            )
+        if out is None:
+            result, events = self._decide(table, batch)
+            return self._commit(result, events)
+        outdir = Path(out)
+        with delivery.locked(outdir):
+            pending = delivery.pending_dir(outdir, batch)
+            logged = self.log.find_batch(batch) is not None
+            if logged and delivery.is_complete(pending):  # killed after logging: finish it
+                delivery.clean(outdir, keep=pending)
+                delivery.publish(pending, outdir)
+                return Result.read(outdir, batch, Delivered.RECOVERED)
+            delivery.clean(outdir, keep=None)
+            if logged and not force and delivery.done_in(outdir, batch):
+                return Result.read(outdir, batch, Delivered.ALREADY_LOGGED)
+            for name in OUTPUTS:
+                check_writable(outdir / name, force=force)
+            result, events = self._decide(table, batch)
+            delivery.write_pending(pending, result.writers())
+            try:
+                result = self._commit(result, events)
+            except BaseException:
+                shutil.rmtree(pending, ignore_errors=True)
+                raise
+            written = tuple(delivery.publish(pending, outdir))
+            return replace(result, written=written)
+
+    def _decide(self, table: pa.Table, batch: str) -> tuple[Result, list[dict[str, Any]]]:
+        """Match, decide and build the response and the log events (nothing logged yet)."""
         matched = self.match(table)
         with self._timed("disclose"):
             response = self._respond(table, matched.decisions)
-            self._log(table, matched.decisions, response)
-        decisions = matched.decisions
-        summary = Summary.of(decisions, len(matched.candidates), self.seconds)
-        return Result(response, decisions, matched.model, summary)
+            events = self._events(table, matched.decisions, response, batch)
+        summary = Summary.of(matched.decisions, len(matched.candidates), self.seconds)
+        return Result(response, matched.decisions, matched.model, summary, batch), events
+
+    def _commit(self, result: Result, events: list[dict[str, Any]]) -> Result:
+        """Append the batch (unless already logged); refuse results the log does not hold."""
+        assert self.log is not None
+        commit = self.log.append(events, batch=result.batch)
+        if commit.appended:
+            return result
+        logged = commit.existing or {}
+        if (logged.get("requests"), logged.get("outcomes")) != (
+            events[0]["requests"],
+            events[0]["outcomes"],
+        ):
+            raise AuditLogError(
+                "this batch is in the audit log with other outcomes; refusing to disclose "
+                "results the log does not hold (register or software changed since?)"
+            )
+        return replace(result, delivered=Delivered.ALREADY_LOGGED)
 
     def match(self, table: pa.Table) -> Matched:
         """Score and decide an encoded table *without* disclosing or logging anything.
@@ -339,10 +454,10 @@ class Verifier:
             rejection_reasons=decisions["reason"].tolist(),
         )
 
-    def _log(self, table: pa.Table, decisions: pd.DataFrame, response: Response) -> None:
-        assert self.log is not None  # verify() checked
-        ids = decisions["request_id"].astype(str)
-        batch_id = hashlib.sha256("\n".join(ids).encode()).hexdigest()
+    def _events(
+        self, table: pa.Table, decisions: pd.DataFrame, response: Response, batch: str
+    ) -> list[dict[str, Any]]:
+        """The batch entry and one disclosure entry per VERIFIED request (no identities)."""
         rows = np.flatnonzero(decisions["outcome"].to_numpy() == Outcome.VERIFIED.value)
         verified = table.take(pa.array(rows, pa.int64()))
         columns = {
@@ -353,11 +468,10 @@ class Verifier:
         end = verified.column("tax_period_end").to_pylist()
         years = decisions["address_year"].iloc[rows].tolist()
         fields_disclosed = response.fields_disclosed()
-
-        def events() -> Iterator[dict]:
-            yield {
+        events: list[dict[str, Any]] = [
+            {
                 "kind": EntryKind.BATCH.value,
-                "batch": batch_id,
+                "batch": batch,
                 "requests": len(decisions),
                 "outcomes": {k: int(v) for k, v in decisions["outcome"].value_counts().items()},
                 "key_fingerprint": self._secret.fingerprint(),
@@ -365,10 +479,12 @@ class Verifier:
                 "threshold": self.config.threshold,
                 "margin_bits": self.config.margin_bits,
             }
-            for k in range(len(rows)):
-                yield {
+        ]
+        for k in range(len(rows)):
+            events.append(
+                {
                     "kind": EntryKind.DISCLOSURE.value,
-                    "batch": batch_id,
+                    "batch": batch,
                     "request_id": columns["request_id"][k],
                     "statute": columns["statute"][k],
                     "reason": columns["reason_text"][k],
@@ -377,8 +493,26 @@ class Verifier:
                     "fields": fields_disclosed,
                     "address_year": None if pd.isna(years[k]) else int(years[k]),
                 }
+            )
+        return events
 
-        self.log.append(events())
+
+def _open_log(
+    log: AuditLog | Path | str | None, signing_key: SigningKey | Path | str | None
+) -> AuditLog | None:
+    """The audit log a Verifier appends to; a log given by path must be signed."""
+    if isinstance(log, AuditLog) or log is None:
+        if signing_key is not None:
+            raise ConfigError("give signing_key= with a log path, not with an AuditLog or None")
+        return log
+    if signing_key is None:
+        raise ConfigError(
+            "an audit log is sealed with the custodian's signing key: pass signing_key= "
+            "(from 'xverify keygen --signing'), or log=AuditLog(path, signing_key=None) "
+            "for an unsigned log that never verifies"
+        )
+    key = signing_key if isinstance(signing_key, SigningKey) else SigningKey.from_file(signing_key)
+    return AuditLog(log, signing_key=key)
 
 
 def _sample(table: pa.Table, n: int, rng: np.random.Generator) -> pa.Table:

@@ -15,7 +15,11 @@ from ..errors import XVerifyError
 _COMMANDS: dict[str, tuple[str, str, str]] = {
     "demo": ("xverify.cli.demo", "demo", "Run the whole pipeline on bundled synthetic data."),
     "synth": ("xverify.cli.synth", "synth", "Generate a synthetic register and submissions."),
-    "keygen": ("xverify.cli.encode", "keygen", "Write a fresh linkage secret."),
+    "keygen": (
+        "xverify.cli.encode",
+        "keygen",
+        "Write a linkage secret or the custodian's log-signing key pair.",
+    ),
     "encode": ("xverify.cli.encode", "encode", "Validate and encode submissions."),
     "match": ("xverify.cli.match", "match", "Match encoded submissions against a register."),
     "log": ("xverify.cli.match", "log", "Inspect and verify the tamper-evident audit log."),

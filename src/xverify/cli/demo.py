@@ -30,9 +30,11 @@ def demo(outdir: Path, people: int, count: int, profile: str, seed: int, force: 
     import numpy as np
 
     from ..audit import compute_metrics
+    from ..auditlog import head_path
     from ..encoding.keys import write_secret
     from ..errors import OutputError
     from ..requests import encode_submissions_file
+    from ..signing import write_signing_key
     from ..synth import Profile, generate_submissions, write_register, write_submissions
     from ..verifier import Verifier
 
@@ -56,11 +58,11 @@ def demo(outdir: Path, people: int, count: int, profile: str, seed: int, force: 
         )
     with _step("custodian: match"):
         log_path = outdir / "audit.log"
-        if log_path.exists():
-            log_path.unlink()
-        verifier = Verifier(register, secret, log=log_path)
-        result = verifier.verify(outdir / "encoded.parquet")
-        result.write(outdir / "match", force=True)
+        for old in (log_path, head_path(log_path)):
+            old.unlink(missing_ok=True)
+        signing = write_signing_key(outdir / "custodian.key", force=True)
+        verifier = Verifier(register, secret, log=log_path, signing_key=signing)
+        result = verifier.verify(outdir / "encoded.parquet", out=outdir / "match", force=True)
     with _step("auditor: overmatch"):
         metrics = compute_metrics(result.decisions, truth)
 
@@ -79,7 +81,9 @@ def demo(outdir: Path, people: int, count: int, profile: str, seed: int, force: 
     click.echo("  encoded.parquet        what the requester sends: tokens and Bloom filters")
     click.echo("  match/response.*       what the custodian returns: identity for VERIFIED only")
     click.echo("  match/decisions.parquet  custodian/auditor evidence per request")
-    click.echo("  audit.log              hash-chained log ('xverify log verify' checks it)")
+    click.echo("  custodian.key(.pub)    the custodian's log-signing key pair (private: 0600)")
+    click.echo("  audit.log(.head)       signed hash-chained log and its latest signed head")
+    click.echo(f"  check it: xverify log verify {log_path} --public-key {outdir}/custodian.key.pub")
     click.echo("next (the HTML report needs the report extra: pip install 'xverify[report]'):")
     click.echo(f"  xverify audit --decisions {outdir}/match/decisions.parquet "
                f"--truth {requests}/truth.parquet --out {outdir}/audit")  # fmt: skip

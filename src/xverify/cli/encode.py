@@ -15,13 +15,32 @@ from ..requests import ReasonCode, RequestPolicy, encode_submissions_file
 @click.option(
     "--out",
     "out",
-    required=True,
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Key file to write (hex, mode 0600).",
+    help="Linkage secret file to write (hex, mode 0600).",
 )
-@click.option("--force", is_flag=True, help="Replace an existing key file.")
-def keygen(out: Path, force: bool) -> None:
-    """Write a fresh 32-byte linkage secret; share it with the custodian only."""
+@click.option(
+    "--signing",
+    "signing",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Custodian's log-signing key pair to write: SIGNING (private, PEM, mode 0600) and "
+    "SIGNING.pub (public, PEM).",
+)
+@click.option("--force", is_flag=True, help="Replace existing key files.")
+def keygen(out: Path | None, signing: Path | None, force: bool) -> None:
+    """Write a fresh 32-byte linkage secret (--out; share it with the custodian only) or the
+    custodian's Ed25519 log-signing key pair (--signing; give auditors the .pub file)."""
+    from ..errors import ConfigError
+
+    if (out is None) == (signing is None):
+        raise ConfigError("keygen needs exactly one of --out (linkage secret) or --signing")
+    if signing is not None:
+        from ..signing import public_key_path, write_signing_key
+
+        key = write_signing_key(signing, force=force)
+        click.echo(f"wrote {signing} (private, mode 0600) and {public_key_path(signing)} "
+                   f"(public; key fingerprint {key.fingerprint()})")  # fmt: skip
+        return
+    assert out is not None
     secret = write_secret(out, force=force)
     click.echo(f"wrote {out} (key fingerprint {secret.fingerprint()})")
 

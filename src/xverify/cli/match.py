@@ -20,6 +20,10 @@ from ..errors import AuditLogError
               help="Folder for response, decisions and model.")  # fmt: skip
 @click.option("--log", "log_path", type=click.Path(path_type=Path), default=None,
               help="Audit log to append to (default OUT/audit.log).")  # fmt: skip
+@click.option("--signing-key", "signing_key", type=click.Path(path_type=Path), default=None,
+              help="Custodian's log-signing key (from 'xverify keygen --signing').")  # fmt: skip
+@click.option("--unsigned-log", is_flag=True,
+              help="Seal the log unsigned (it never verifies; experiments only).")  # fmt: skip
 @click.option("--config", "config_file", type=click.Path(path_type=Path), default=None,
               help="JSON match config, e.g. an audit's operating_point.json.")  # fmt: skip
 @click.option("--model", "model_file", type=click.Path(path_type=Path), default=None,
@@ -34,6 +38,8 @@ def match(
     register: Path,
     outdir: Path,
     log_path: Path | None,
+    signing_key: Path | None,
+    unsigned_log: bool,
     config_file: Path | None,
     model_file: Path | None,
     cache_dir: Path | None,
@@ -43,36 +49,50 @@ def match(
     """Match ENCODED submissions against the register; disclose identity for VERIFIED only."""
     from dataclasses import replace
 
-    from .._io import check_writable
+    from ..auditlog import AuditLog
     from ..config import MatchConfig
     from ..disclosure import parse_fields
     from ..encoding.keys import LinkageSecret
+    from ..errors import ConfigError
     from ..matching.model import MatchModel
-    from ..verifier import Verifier
+    from ..signing import SigningKey
+    from ..verifier import Delivered, Verifier
 
+    if (signing_key is None) == (not unsigned_log):
+        raise ConfigError(
+            "match seals its audit log: pass --signing-key (from 'xverify keygen --signing') "
+            "or, for an unsigned log that never verifies, --unsigned-log"
+        )
+    signer = SigningKey.from_file(signing_key) if signing_key is not None else None
     secret = LinkageSecret.from_file(key_file)
     config = MatchConfig.from_file(config_file) if config_file else MatchConfig()
     if disclose:
         config = replace(config, disclose=parse_fields(disclose.split(",")))
-    for name in ("response.parquet", "response.csv", "decisions.parquet", "model.json"):
-        check_writable(outdir / name, force=force)
     model = MatchModel.from_json(Path(model_file).read_text()) if model_file else None
     verifier = Verifier(
         register,
         secret,
         config,
-        log=log_path or outdir / "audit.log",
+        log=AuditLog(log_path or outdir / "audit.log", signing_key=signer),
         model=model,
         cache_dir=cache_dir,
         progress=_progress if sys.stderr.isatty() else None,
     )
-    result = verifier.verify(encoded)
-    assert verifier.log is not None  # given above
-    names = ", ".join(p.name for p in result.write(outdir, force=force))
+    result = verifier.verify(encoded, out=outdir, force=force)
     for line in result.summary.lines():
         click.echo(line)
-    click.echo(f"wrote {names} in {outdir}")
-    click.echo(f"audit log: {verifier.log.path} (head {verifier.log.head().hash[:16]}...)")
+    names = ", ".join(p.name for p in result.written)
+    if result.delivered is Delivered.RECOVERED:
+        click.echo(f"batch {result.batch} was logged by a run that was stopped; "
+                   f"its outputs are now in place: {names} in {outdir}")  # fmt: skip
+    elif result.delivered is Delivered.ALREADY_LOGGED:
+        click.echo(f"batch {result.batch} was already in the audit log: nothing appended; "
+                   f"{names} in {outdir}")  # fmt: skip
+    else:
+        click.echo(f"wrote {names} in {outdir}")
+    assert verifier.log is not None
+    click.echo(f"audit log: {verifier.log.path} (head file {verifier.log.head_path})")
+    click.echo(f"signed head: {verifier.log.head()}")
 
 
 def _progress(stage: str) -> None:
@@ -86,16 +106,33 @@ def log() -> None:
 
 @log.command("verify")
 @click.argument("path", type=click.Path(path_type=Path))
+@click.option("--public-key", "public_key", type=click.Path(path_type=Path), default=None,
+              help="Custodian's public key (the .pub of 'xverify keygen --signing').")  # fmt: skip
 @click.option("--head", "expected_head", default=None,
-              help="Head hash recorded earlier: catches entries cut from the end.")  # fmt: skip
-def log_verify(path: Path, expected_head: str | None) -> None:
-    """Check the hash chain of PATH; exit 1 at the first broken line."""
-    from ..auditlog import verify
+              help="An earlier signed head (head file or ENTRIES:CHAIN[:SIGNATURE] as 'match' "
+                   "prints it): catches batches cut from the end.")  # fmt: skip
+def log_verify(path: Path, public_key: Path | None, expected_head: str | None) -> None:
+    """Check the canonical form, hash chain and every signed seal of the audit log PATH.
 
+    Exit 0 only when all holds with --public-key; 1 when the log is broken; 3 when it was not
+    verified because no public key was given (an unkeyed chain proves nothing). The head file
+    beside PATH is checked as well unless --head names another.
+    """
+    from ..auditlog import Status, head_path, verify
+    from ..signing import VerifyKey
+
+    key = VerifyKey.from_file(public_key) if public_key is not None else None
+    heads: list[str | Path | None] = [expected_head]
+    if expected_head is None and head_path(path).is_file():
+        heads = [head_path(path)]
     try:
-        result = verify(path, expected_head=expected_head)
+        result = verify(path, key, expected_head=heads[0])
     except AuditLogError as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(f"{path}: {result}")
-    if not result.ok:
+    checked = f" (checked against head {heads[0]})" if heads[0] is not None and result.ok else ""
+    click.echo(f"{path}: {result}{checked}")
+    if result.status is Status.BROKEN:
         sys.exit(1)
+    if result.status is Status.UNCHECKED:
+        click.echo("pass --public-key to verify the signatures", err=True)
+        sys.exit(3)
