@@ -10,6 +10,8 @@ place (:mod:`xverify.delivery`), so a crash never leaves a disclosure without it
 
 from __future__ import annotations
 
+import hashlib
+import json
 import shutil
 import time
 from collections.abc import Callable, Iterator
@@ -24,13 +26,13 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from . import delivery
+from . import __version__, delivery
 from ._io import atomic_path, check_writable
 from .auditlog import AuditLog, EntryKind
 from .config import MatchConfig
 from .delivery import BATCH_META, OUTPUTS, batch_digest
 from .disclosure import IdentityField, Response
-from .encoding.encoder import read_encoded
+from .encoding.encoder import ENCODER_REVISION, read_encoded
 from .encoding.keys import LinkageSecret
 from .encoding.schema import EncodingSchema
 from .engines import Engine, LocalEngine
@@ -305,7 +307,7 @@ class Verifier:
         matched = self.match(table)
         with self._timed("disclose"):
             response = self._respond(table, matched.decisions)
-            events = self._events(table, matched.decisions, response, batch)
+            events = self._events(table, matched.decisions, response, batch, matched.model)
         summary = Summary.of(matched.decisions, len(matched.candidates), self.seconds)
         return Result(response, matched.decisions, matched.model, summary, batch), events
 
@@ -454,8 +456,27 @@ class Verifier:
             rejection_reasons=decisions["reason"].tolist(),
         )
 
+    def _provenance(self, model: MatchModel | None) -> dict[str, Any]:
+        """What produced a batch's decisions, so an auditor can re-run them: software, encoder
+        revision, schema, model (m/u, TF, interactions), settings, key and register."""
+        settings = {k: v for k, v in self.config.to_dict().items() if k != "batch_rows"}
+        return {
+            "software": __version__,
+            "encoder_revision": ENCODER_REVISION,
+            "schema_digest": _sha256(self.schema.to_json()),
+            "model_digest": None if model is None else _sha256(model.to_json()),
+            "settings_digest": _sha256(json.dumps(settings, sort_keys=True, default=str)),
+            "key_fingerprint": self._secret.fingerprint(),
+            "register_digest": self.encoded_register().digest,
+        }
+
     def _events(
-        self, table: pa.Table, decisions: pd.DataFrame, response: Response, batch: str
+        self,
+        table: pa.Table,
+        decisions: pd.DataFrame,
+        response: Response,
+        batch: str,
+        model: MatchModel | None,
     ) -> list[dict[str, Any]]:
         """The batch entry and one disclosure entry per VERIFIED request (no identities)."""
         rows = np.flatnonzero(decisions["outcome"].to_numpy() == Outcome.VERIFIED.value)
@@ -474,10 +495,9 @@ class Verifier:
                 "batch": batch,
                 "requests": len(decisions),
                 "outcomes": {k: int(v) for k, v in decisions["outcome"].value_counts().items()},
-                "key_fingerprint": self._secret.fingerprint(),
-                "register": self.encoded_register().digest[:16],
                 "threshold": self.config.threshold,
                 "margin_bits": self.config.margin_bits,
+                "provenance": self._provenance(model),
             }
         ]
         for k in range(len(rows)):
@@ -495,6 +515,10 @@ class Verifier:
                 }
             )
         return events
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _open_log(
