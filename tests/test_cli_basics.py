@@ -28,3 +28,14 @@ def test_help_lists_subcommands() -> None:
 def test_unknown_command_fails() -> None:
     out = run("no-such-command")
     assert out.returncode != 0
+
+
+def test_a_bad_threshold_exits_2_before_any_work(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    key = tmp_path / "k"
+    assert run("keygen", "--out", str(key)).returncode == 0
+    out = tmp_path / "out"
+    missing = str(tmp_path / "missing.parquet")
+    done = run("match", "--key", str(key), "--unsigned-log", "--register", str(tmp_path),
+               "--threshold", "2", missing, "--out", str(out))  # fmt: skip
+    assert done.returncode == 2 and "threshold" in done.stderr
+    assert not out.exists()

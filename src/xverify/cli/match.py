@@ -10,7 +10,10 @@ import click
 from ..errors import AuditLogError
 
 
-@click.command()
+@click.command(
+    epilog="Example: xverify match --key linkage.key --signing-key custodian.key "
+    "--register reg encoded.parquet --out out"
+)
 @click.argument("encoded", type=click.Path(path_type=Path))
 @click.option("--key", "key_file", required=True, type=click.Path(path_type=Path),
               help="Linkage secret file (from 'xverify keygen').")  # fmt: skip
@@ -31,6 +34,10 @@ from ..errors import AuditLogError
 @click.option("--cache", "cache_dir", type=click.Path(path_type=Path), default=None,
               help="Encoded register cache (default REGISTER/.xverify-cache).")  # fmt: skip
 @click.option("--disclose", default=None, help="Comma-separated identity fields: name,address,tin.")
+@click.option("--threshold", type=float, default=None,
+              help="Probability VERIFIED needs (default 0.99; overrides --config).")  # fmt: skip
+@click.option("--margin", "margin_bits", type=float, default=None,
+              help="Lead in bits over the runner-up (default 6; overrides --config).")  # fmt: skip
 @click.option("--force", is_flag=True, help="Replace existing output files.")
 def match(
     encoded: Path,
@@ -44,6 +51,8 @@ def match(
     model_file: Path | None,
     cache_dir: Path | None,
     disclose: str | None,
+    threshold: float | None,
+    margin_bits: float | None,
     force: bool,
 ) -> None:
     """Match ENCODED submissions against the register; disclose identity for VERIFIED only."""
@@ -68,6 +77,10 @@ def match(
     config = MatchConfig.from_file(config_file) if config_file else MatchConfig()
     if disclose:
         config = replace(config, disclose=parse_fields(disclose.split(",")))
+    if threshold is not None:
+        config = replace(config, threshold=threshold)
+    if margin_bits is not None:
+        config = replace(config, margin_bits=margin_bits)
     model = MatchModel.from_json(Path(model_file).read_text()) if model_file else None
     verifier = Verifier(
         register,
