@@ -65,3 +65,17 @@ def test_cli_explains_from_the_run_folder_without_register_values(
     assert "VERIFIED" in out and "match weight" in out
     assert verified["tin"] not in out
     assert not np.isnan(verified["match_weight"])
+
+
+def test_the_waterfall_has_one_bar_per_term(matched) -> None:  # type: ignore[no-untyped-def]
+    import matplotlib
+
+    matplotlib.use("Agg")
+    d = matched.decisions
+    verified = d[d["outcome"] == "VERIFIED"].iloc[0]
+    e = explain(d, matched.model, verified["request_id"])
+    ax = e.plot()
+    assert len(ax.patches) == len(e.terms)
+    # the last bar ends at the match weight
+    last = ax.patches[-1]
+    assert last.get_x() + last.get_width() == pytest.approx(e.match_weight)
