@@ -1,6 +1,6 @@
 """Accuracy of the default matcher on the committed synthetic sample, as a Markdown table.
 
-    python benchmarks/accuracy.py            # all four profiles + the policy replay
+    python benchmarks/accuracy.py            # all five profiles, survey strata, the replay
 
 Encodes each profile's submissions with a fixed, published benchmark key (so that every run
 prints the same figures: Bloom-filter collisions depend on the key), matches them against
@@ -17,13 +17,14 @@ import hashlib
 import tempfile
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from xverify import LinkageSecret, MatchConfig, Verifier, audit, encode_requests, read_submissions
 from xverify.audit.evidence import build_evidence
 
 SAMPLE = Path(__file__).resolve().parent.parent / "synthetic_data"
-PROFILES = ("clean", "realistic", "hard", "replay-2025")
+PROFILES = ("clean", "realistic", "hard", "replay-2025", "survey")
 #: public, for reproducible figures only: never use a published key for real data
 BENCHMARK_KEY = hashlib.sha256(b"xverify benchmarks/accuracy.py").digest()
 
@@ -83,6 +84,37 @@ def pairs_completeness(secret: LinkageSecret, cache: Path, profile: str = "reali
     return float(np.mean(hits))
 
 
+def survey_strata(secret: LinkageSecret, cache: Path) -> pd.DataFrame:
+    """Who the ``survey`` requests are about (truth ``target_kind``; the identical-name
+    household stratum split by whether the request carries a birth date): VERIFIED and wrong
+    VERIFIED with the Wilson 95% interval of wrong per request of the stratum."""
+    subs = read_submissions(SAMPLE / "survey" / "submissions.csv")
+    table, _ = encode_requests(subs, secret)
+    verifier = Verifier(SAMPLE / "register", secret, MatchConfig(), log=None, cache_dir=cache)
+    d = verifier.match(table).decisions
+    truth = pd.read_parquet(SAMPLE / "survey" / "truth.parquet")
+    m = d.merge(truth, on="request_id", suffixes=("", "_true"))
+    birth = subs.column("birth_date").to_pandas().fillna("").astype(str).str.len() > 0
+    m["stratum"] = m["target_kind"].astype(str)
+    same = m["stratum"] == "household_same_name"
+    m.loc[same, "stratum"] += np.where(birth[same.to_numpy()], " (birth date)", " (no birth date)")
+    rows = []
+    for stratum, g in m.groupby("stratum"):
+        verified = g["outcome"] == "VERIFIED"
+        wrong = verified & (g["tin"].fillna("") != g["tin_true"].fillna(""))
+        rate = audit.Rate.of(int(wrong.sum()), len(g))
+        rows.append(
+            {
+                "stratum": stratum,
+                "requests": len(g),
+                "VERIFIED": int(verified.sum()),
+                "wrong VERIFIED": int(wrong.sum()),
+                "wrong per request [95% CI]": f"{rate.value:.4f} [{rate.low:.4f}, {rate.high:.4f}]",
+            }
+        )
+    return pd.DataFrame(rows)
+
+
 def replay_table(secret: LinkageSecret, cache: Path) -> pd.DataFrame:
     evidence = build_evidence(
         SAMPLE / "replay-2025" / "submissions.csv", SAMPLE / "register", secret, cache_dir=cache
@@ -109,6 +141,8 @@ def main(argv: list[str] | None = None) -> None:
         print(markdown(profile_table(secret, cache)))
         print()
         print(f"pairs completeness (realistic): {pairs_completeness(secret, cache):.4f}")
+        print()
+        print(markdown(survey_strata(secret, cache)))
         print()
         print(markdown(replay_table(secret, cache)))
 

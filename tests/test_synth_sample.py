@@ -28,7 +28,7 @@ def _sums() -> dict[str, str]:
 
 def test_sample_is_small_and_complete():
     sums = _sums()
-    assert len(sums) == 12
+    assert len(sums) == 14
     total = sum((SAMPLE / name).stat().st_size for name in sums)
     assert total < 15_000_000
     for name, digest in sums.items():
@@ -37,7 +37,7 @@ def test_sample_is_small_and_complete():
 
 def test_regenerating_the_sample_gives_identical_bytes(tmp_path, monkeypatch):
     commands = _commands()
-    assert len(commands) == 5
+    assert len(commands) == 6
     monkeypatch.chdir(tmp_path)
     (tmp_path / "synthetic_data").mkdir()
     for argv in commands:
