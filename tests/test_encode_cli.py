@@ -140,6 +140,24 @@ def test_bad_input_exit_2_no_output(tmp_path: Path, key: Path, capsys, case: str
 def test_bad_key_exit_2(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
     weak = tmp_path / "weak.key"
     weak.write_text("00" * 32)
+    weak.chmod(0o600)
     src = write_rows(tmp_path / "s.csv", [ROW])
     code, text = run(capsys, "encode", "--key", str(weak), str(src), "--out", str(tmp_path / "o"))
     assert code == 2 and "entropy" in text
+
+
+def test_insecure_or_malformed_key_exit_2(tmp_path: Path, key: Path, capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.delenv("XVERIFY_ALLOW_INSECURE_KEY_FILE", raising=False)
+    src = write_rows(tmp_path / "s.csv", [ROW])
+    out = tmp_path / "e.parquet"
+    key.chmod(0o644)
+    code, text = run(capsys, "encode", "--key", str(key), str(src), "--out", str(out))
+    assert code == 2 and "chmod 600" in text and "Traceback" not in text and not out.exists()
+    monkeypatch.setenv("XVERIFY_ALLOW_INSECURE_KEY_FILE", "1")
+    assert run(capsys, "encode", "--key", str(key), str(src), "--out", str(out))[0] == 0
+    monkeypatch.delenv("XVERIFY_ALLOW_INSECURE_KEY_FILE")
+    key.chmod(0o600)
+    secret = LinkageSecret.from_file(key)
+    key.write_text(secret.to_hex() + "  # requester copy\n")
+    code, text = run(capsys, "encode", "--key", str(key), str(src), "--out", str(out), "--force")
+    assert code == 2 and "not a hex key file" in text and secret.to_hex() not in text
