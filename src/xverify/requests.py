@@ -30,11 +30,12 @@ import pyarrow.parquet as pq
 from . import __version__
 from . import normalize as nz
 from ._io import atomic_path, check_writable
-from .encoding.encoder import IDENTITY_COLUMNS, encode_frame, read_encoded
+from .encoding.encoder import ENCODER_REVISION, IDENTITY_COLUMNS, encode_frame, read_encoded
 from .encoding.keys import LinkageSecret
 from .encoding.schema import (
     META_FINGERPRINT,
     META_KIND,
+    META_REVISION,
     META_SCHEMA,
     META_VERSION,
     EncodingSchema,
@@ -616,9 +617,11 @@ def encode_requests(
 
 
 def file_metadata(schema: EncodingSchema, secret: LinkageSecret, kind: str) -> dict[bytes, bytes]:
+    """Parquet metadata of an encoded file: schema, key fingerprint, encoder revision, kind."""
     return {
         META_SCHEMA: schema.to_json().encode(),
         META_FINGERPRINT: secret.fingerprint().encode(),
+        META_REVISION: str(ENCODER_REVISION).encode(),
         META_VERSION: __version__.encode(),
         META_KIND: kind.encode(),
     }
