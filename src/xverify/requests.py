@@ -13,6 +13,7 @@ row and column, never the value. Row problems become REJECTED rows.
 
 from __future__ import annotations
 
+import codecs
 import json
 import re
 from collections.abc import Callable, Iterable
@@ -226,28 +227,32 @@ def read_submissions(path: str | Path) -> pa.Table:
 def _read_parquet(p: Path) -> pa.Table:
     try:
         table = pq.read_table(p)
-    except (pa.ArrowException, OSError):
+        table.column_names  # noqa: B018 -- a damaged name fails here (UnicodeDecodeError)
+    except (pa.ArrowException, OSError, ValueError):
         raise InputError.at("not a readable Parquet file", file=str(p)) from None
     if table.num_rows == 0:
         raise InputError.at("file has no rows", file=str(p))
     _check_columns(table.column_names, str(p))
     cols = {}
     for name in table.column_names:
-        col = table.column(name)
+        col = table.column(name).combine_chunks()
+        if pa.types.is_dictionary(col.type):  # pandas categoricals
+            col = col.dictionary_decode()
         t = col.type
+        # pandas 3 writes text as large_string; other writers string_view
+        text = pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_string_view(t)
         if name in ("tax_period_start", "tax_period_end"):
-            if not (pa.types.is_integer(t) or pa.types.is_string(t) or pa.types.is_null(t)):
+            # floats: what pandas makes of an integer column with a gap (2022.0); a fraction
+            # becomes BAD_PERIOD
+            if not (text or pa.types.is_integer(t) or pa.types.is_floating(t)
+                    or pa.types.is_null(t)):  # fmt: skip
                 raise InputError.at("wrong type (expected a tax year)", file=str(p), column=name)
             col = pc.cast(col, pa.string())
         elif name == "birth_date" and (pa.types.is_date(t) or pa.types.is_timestamp(t)):
             col = pc.strftime(col, format="%Y-%m-%d")
-        elif (
-            (name in ("zip", "tin") and pa.types.is_integer(t))
-            or pa.types.is_large_string(t)
-            or pa.types.is_null(t)
-        ):
+        elif (name in ("zip", "tin") and pa.types.is_integer(t)) or text or pa.types.is_null(t):
             col = pc.cast(col, pa.string())
-        elif not pa.types.is_string(t):
+        else:
             raise InputError.at("wrong type (expected text)", file=str(p), column=name)
         cols[name] = col
     table = pa.table(cols)
@@ -258,8 +263,9 @@ def _read_parquet(p: Path) -> pa.Table:
     return table
 
 
-def _locate(data: bytes, offset: int, header: list[str]) -> tuple[int, str | None]:
-    """Data row (1-based) and, roughly, the column of a byte offset in a CSV file."""
+def _locate(data: bytes, offset: int, header: list[str]) -> tuple[int, str | int | None]:
+    """Data row (1-based) and, roughly, the column of a byte offset in a CSV file: its name
+    when that is a submissions column, else its 1-based position (see :func:`_label`)."""
     line_start = data.rfind(b"\n", 0, offset) + 1
     row = data.count(b"\n", 0, line_start)  # header is line 0
     col, quoted = 0, False
@@ -268,7 +274,20 @@ def _locate(data: bytes, offset: int, header: list[str]) -> tuple[int, str | Non
             quoted = not quoted
         elif ch == 0x2C and not quoted:  # ','
             col += 1
-    return row, header[col] if 0 <= col < len(header) else None
+    return row, _label(header[col], col) if 0 <= col < len(header) else None
+
+
+def _invalid_utf8_offset(data: bytes, chunk: int = 1 << 24) -> int | None:
+    """Offset of the first byte that is not valid UTF-8, or None; decodes chunk by chunk so a
+    large file is never held twice."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    for start in range(0, len(data), chunk):
+        held = len(decoder.getstate()[0])  # bytes of a character split by the previous chunk
+        try:
+            decoder.decode(data[start : start + chunk], final=start + chunk >= len(data))
+        except UnicodeDecodeError as exc:
+            return max(0, start - held + exc.start)
+    return None
 
 
 def _read_csv(p: Path) -> pa.Table:
@@ -278,6 +297,8 @@ def _read_csv(p: Path) -> pa.Table:
         raise InputError.at(f"cannot read ({exc.strerror})", file=str(p)) from None
     if not data or data.isspace():
         raise InputError.at("file is empty", file=str(p))
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
     eol = data.find(b"\n")
     first_line = data[: eol if eol >= 0 else len(data)]
     header = [h.strip().strip('"') for h in first_line.decode("utf-8", "replace").split(",")]
@@ -285,8 +306,10 @@ def _read_csv(p: Path) -> pa.Table:
     if nul >= 0:
         row, col = _locate(data, nul, header)
         raise InputError.at("NUL byte in the file", file=str(p), row=row or None, column=col)
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
+    bad_utf8 = _invalid_utf8_offset(data)
+    if bad_utf8 is not None:  # checked first: pyarrow would hand a bad row to on_invalid undecoded
+        row, col = _locate(data, bad_utf8, header)
+        raise InputError.at("not valid UTF-8", file=str(p), row=row or None, column=col)
     bad_rows: list[int] = []
 
     def on_invalid(row: Any) -> str:
@@ -309,15 +332,8 @@ def _read_csv(p: Path) -> pa.Table:
                 column_types=types, strings_can_be_null=False, quoted_strings_can_be_null=False
             ),
         )
-    except pa.ArrowInvalid:
+    except pa.ArrowException:
         # pyarrow's message may quote the offending row: never pass it on
-        try:
-            data.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            row, col = _locate(data, exc.start, header)
-            raise InputError.at(
-                "not valid UTF-8", file=str(p), row=row or None, column=col
-            ) from None
         raise InputError.at("malformed CSV", file=str(p)) from None
     if bad_rows:
         raise InputError.at(
@@ -336,16 +352,31 @@ def _read_csv(p: Path) -> pa.Table:
     return table
 
 
+_KNOWN_COLUMNS = frozenset(REQUIRED_COLUMNS + OPTIONAL_COLUMNS)
+
+
+def _label(name: str, index: int) -> str | int:
+    """How an error may name a column: a submissions column by name, any other by its 1-based
+    position, since its "name" may be a value (the first row of a file without a header)."""
+    return name if name in _KNOWN_COLUMNS else index + 1
+
+
 def _check_columns(names: list[str], file: str) -> None:
-    if len(set(names)) != len(names):
-        dup = next(n for n in names if names.count(n) > 1)
-        raise InputError.at("column appears more than once", file=file, column=dup)
+    if not _KNOWN_COLUMNS & set(names):
+        raise InputError.at(
+            "no submissions column name among the columns (a CSV file's first line must be "
+            "a header)",
+            file=file,
+        )
+    for i, name in enumerate(names):
+        if names.index(name) != i:
+            raise InputError.at("column appears more than once", file=file, column=_label(name, i))
     missing = [c for c in REQUIRED_COLUMNS if c not in names]
     if missing:
         raise InputError.at("required column is missing", file=file, column=missing[0])
-    unknown = [c for c in names if c not in REQUIRED_COLUMNS and c not in OPTIONAL_COLUMNS]
-    if unknown:
-        raise InputError.at("unknown column", file=file, column=unknown[0])
+    for i, name in enumerate(names):
+        if name not in _KNOWN_COLUMNS:
+            raise InputError.at("unknown column", file=file, column=_label(name, i))
 
 
 def _check_table(table: pa.Table, file: str) -> None:
