@@ -167,13 +167,29 @@ class RequestPolicy:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], *, source: str = "policy") -> RequestPolicy:
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ConfigError(f"{source}: unknown policy keys {unknown}")
+        """Build from a JSON object, checking every value's type; errors name the key only."""
+        if not isinstance(data, dict):
+            raise ConfigError(f"{source}: a policy is a JSON object")
+        known = {f.name: f for f in fields(cls)}
+        if set(data) - set(known):
+            raise ConfigError(f"{source}: unknown policy key; the keys are {sorted(known)}")
+        for key, value in data.items():
+            if key in ("allowed_statutes", "placeholders"):
+                ok = isinstance(value, list | tuple | set | frozenset) and all(
+                    isinstance(v, str) for v in value
+                )
+                expected = "a list of strings"
+            else:
+                optional = key in ("first_tax_year", "last_tax_year")
+                ok = (value is None and optional) or (
+                    isinstance(value, int) and not isinstance(value, bool)
+                )
+                expected = "an integer" + (" or null" if optional else "")
+            if not ok:
+                raise ConfigError(f"{source}: {key} must be {expected}")
         try:
             return cls(**data)
-        except TypeError:
+        except (TypeError, ValueError):
             raise ConfigError(f"{source}: a policy value has the wrong type") from None
 
     @classmethod
@@ -181,10 +197,8 @@ class RequestPolicy:
         p = Path(path)
         try:
             data = json.loads(p.read_text("utf-8"))
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):
             raise ConfigError(f"{p}: not a readable JSON policy") from None
-        if not isinstance(data, dict):
-            raise ConfigError(f"{p}: a policy is a JSON object")
         return cls.from_dict(data, source=str(p))
 
     def to_json(self) -> str:

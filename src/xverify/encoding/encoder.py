@@ -478,6 +478,7 @@ def read_encoded(
     p = Path(path)
     try:
         table = pq.read_table(p)
+        table.column_names  # noqa: B018 -- a damaged name fails here (UnicodeDecodeError)
     except (pa.ArrowException, OSError, ValueError):
         raise InputError.at("not a readable encoded Parquet file", file=str(p)) from None
     meta = table.schema.metadata or {}
@@ -499,8 +500,13 @@ def read_encoded(
         fingerprint.encode(), expected_fingerprint.encode()
     ):
         raise SecretError(f"{p}: encoded under another linkage key (fingerprint differs)")
+    names = table.column_names
     for f in schema.arrow_fields():
-        if f.name not in table.column_names or table.schema.field(f.name).type != f.type:
+        if f.name not in names:
+            raise SchemaError(f"{p}: column {f.name!r} is missing or has the wrong type")
+        if names.count(f.name) > 1:
+            raise InputError.at("column appears more than once", file=str(p), column=f.name)
+        if table.schema.field(f.name).type != f.type:
             raise SchemaError(f"{p}: column {f.name!r} is missing or has the wrong type")
     return check_request_columns(table, schema, file=str(p)), schema, fingerprint
 
