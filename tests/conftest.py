@@ -1,4 +1,5 @@
-"""Hypothesis profiles: CI runs are reproducible; local searches look further and keep findings.
+"""Hypothesis profiles (CI runs are reproducible; local searches look further and keep findings)
+and the count of fuzzed input cases printed in the terminal summary.
 
 * ``ci`` (default): derandomized, no deadline, no example database: a run fails only for
   something the change under test did, never for a new random draw or a slow machine.
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -38,3 +40,27 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  
             with COUNTEREXAMPLES.open("a") as out:
                 out.write(f"# {item.nodeid}\n" + "\n".join(found) + "\n\n")
     return report
+
+
+FUZZ_CASES = pytest.StashKey[Counter[str]]()
+
+
+@pytest.fixture(scope="session")
+def fuzz_counter(request: pytest.FixtureRequest) -> Counter[str]:
+    """Generated cases per input kind (key ``kind``) and how many were accepted (key
+    ``kind accepted``), printed in the terminal summary (tests/test_fuzz_inputs.py)."""
+    return request.config.stash.setdefault(FUZZ_CASES, Counter())
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    counts = terminalreporter.config.stash.get(FUZZ_CASES, None)
+    if counts:
+        total = {k: n for k, n in counts.items() if not k.endswith(" accepted")}
+        kinds = ", ".join(
+            f"{kind} {n} ({counts[kind + ' accepted']} accepted)"
+            for kind, n in sorted(total.items())
+        )
+        terminalreporter.write_line(
+            f"fuzzed inputs: {sum(total.values())} generated cases: {kinds}; "
+            "the others ended in an XVerifyError"
+        )

@@ -117,14 +117,36 @@ def _bad_files(tmp_path: Path) -> dict[str, tuple[Path, str]]:
     write_rows(tmp_path / "missing.csv", [ROW], [c for c in cols if c != "zip"])
     files["missing"] = (tmp_path / "missing.csv", "column 'zip'")
     write_rows(tmp_path / "unknown.csv", [dict(ROW, ssn="1")], [*cols, "ssn"])
-    files["unknown"] = (tmp_path / "unknown.csv", "column 'ssn'")
+    # an unknown column is named by position: its "name" may be a value (no header line)
+    files["unknown"] = (tmp_path / "unknown.csv", f"column {len(cols) + 1}: unknown column")
+    raw("headerless", f"{good_line}\n{good_line}\n".encode(), "first line must be a header")
+    raw("headerless_dup", f"{good_line},{SECRET_VALUE}\n{good_line},x\n".replace(
+        "Ibarra", SECRET_VALUE).encode(), "first line must be a header")  # fmt: skip
+    dup_header = header.replace("case_ref", "city")
+    raw("dup_known", f"{dup_header}\n{good_line}\n".encode(), "column 'city': column appears")
+    raw("dup_unknown", f"{header},{SECRET_VALUE},{SECRET_VALUE}\n{good_line},a,b\n".encode(),
+        f"column {len(cols) + 2}: column appears more than once")  # fmt: skip
     files["nofile"] = (tmp_path / "nope.csv", "no such file")
     return files
 
 
 @pytest.mark.parametrize(
     "case",
-    ["empty", "header_only", "ragged", "nul", "latin1", "too_long", "missing", "unknown", "nofile"],
+    [
+        "empty",
+        "header_only",
+        "ragged",
+        "nul",
+        "latin1",
+        "too_long",
+        "missing",
+        "unknown",
+        "nofile",
+        "headerless",
+        "headerless_dup",
+        "dup_known",
+        "dup_unknown",
+    ],
 )
 def test_bad_input_exit_2_no_output(tmp_path: Path, key: Path, capsys, case: str) -> None:  # type: ignore[no-untyped-def]
     path, expect = _bad_files(tmp_path)[case]
@@ -140,6 +162,46 @@ def test_bad_input_exit_2_no_output(tmp_path: Path, key: Path, capsys, case: str
 def test_bad_key_exit_2(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
     weak = tmp_path / "weak.key"
     weak.write_text("00" * 32)
+    weak.chmod(0o600)
     src = write_rows(tmp_path / "s.csv", [ROW])
     code, text = run(capsys, "encode", "--key", str(weak), str(src), "--out", str(tmp_path / "o"))
     assert code == 2 and "entropy" in text
+
+
+def test_insecure_or_malformed_key_exit_2(tmp_path: Path, key: Path, capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.delenv("XVERIFY_ALLOW_INSECURE_KEY_FILE", raising=False)
+    src = write_rows(tmp_path / "s.csv", [ROW])
+    out = tmp_path / "e.parquet"
+    key.chmod(0o644)
+    code, text = run(capsys, "encode", "--key", str(key), str(src), "--out", str(out))
+    assert code == 2 and "chmod 600" in text and "Traceback" not in text and not out.exists()
+    monkeypatch.setenv("XVERIFY_ALLOW_INSECURE_KEY_FILE", "1")
+    assert run(capsys, "encode", "--key", str(key), str(src), "--out", str(out))[0] == 0
+    monkeypatch.delenv("XVERIFY_ALLOW_INSECURE_KEY_FILE")
+    key.chmod(0o600)
+    secret = LinkageSecret.from_file(key)
+    key.write_text(secret.to_hex() + "  # requester copy\n")
+    code, text = run(capsys, "encode", "--key", str(key), str(src), "--out", str(out), "--force")
+    assert code == 2 and "not a hex key file" in text and secret.to_hex() not in text
+
+
+def test_pandas_3_parquet_is_accepted(tmp_path: Path, key: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """pandas 3 writes text as large_string (and periods with a gap as floats): accepted."""
+    import pandas as pd
+
+    rows = [ROW, dict(ROW, request_id="R2", tax_period_start="", tax_period_end="")]
+    frame = pd.DataFrame(rows, dtype=str)
+    frame.to_parquet(tmp_path / "s3.parquet")
+    floats = frame.assign(**{c: pd.to_numeric(frame[c]) for c in ("tax_period_start",
+                                                                 "tax_period_end")})  # fmt: skip
+    floats.to_parquet(tmp_path / "f.parquet")
+    for name in ("s3.parquet", "f.parquet"):
+        out = tmp_path / f"e-{name}"
+        code, text = run(
+            capsys, "encode", "--key", str(key), str(tmp_path / name), "--out", str(out)
+        )
+        assert code == 0, text
+        table = pq.read_table(out)
+        assert table.column("status").to_pylist() == ["ACCEPTED", "REJECTED"], name
+        assert table.column("reason").to_pylist() == ["", "NO_PERIOD"], name
+        assert table.column("tax_period_start").to_pylist() == [2022, None], name

@@ -47,11 +47,15 @@ def test_hex_env_and_file_roundtrip(tmp_path, monkeypatch) -> None:  # type: ign
         LinkageSecret.from_env()
     raw = tmp_path / "raw.key"
     raw.write_bytes(bytes(range(100, 140)))
-    assert LinkageSecret.from_file(raw) == LinkageSecret(bytes(range(100, 140)))
+    raw.chmod(0o600)
+    assert LinkageSecret.from_file(raw, raw=True) == LinkageSecret(bytes(range(100, 140)))
+    with pytest.raises(SecretError, match="not a hex key file"):
+        LinkageSecret.from_file(raw)  # raw bytes are read only when asked for, never guessed
     with pytest.raises(SecretError, match="cannot read"):
         LinkageSecret.from_file(tmp_path / "nope")
-    with pytest.raises(SecretError):
-        LinkageSecret.from_hex("zz")
+    for bad_hex in ("zz", s.to_hex()[:-1], s.to_hex()[:10] + " " + s.to_hex()[10:]):
+        with pytest.raises(SecretError, match="not valid hex"):
+            LinkageSecret.from_hex(bad_hex)
 
 
 def test_subkeys_and_fingerprint() -> None:
@@ -75,3 +79,68 @@ def test_write_secret_mode_and_no_overwrite(tmp_path) -> None:  # type: ignore[n
     assert LinkageSecret.from_file(p) == s
     s2 = write_secret(p, force=True)
     assert s2 != s and LinkageSecret.from_file(p) == s2
+
+
+def _key_file(path, data: bytes, mode: int = 0o600):  # type: ignore[no-untyped-def]
+    path.write_bytes(data)
+    path.chmod(mode)
+    return path
+
+
+@pytest.mark.parametrize("ending", [b"", b"\n", b"\r\n"])
+def test_hex_key_file_exact_format_accepted(tmp_path, ending: bytes) -> None:  # type: ignore[no-untyped-def]
+    s = LinkageSecret.generate()
+    for digits in (s.to_hex(), s.to_hex().upper()):
+        p = _key_file(tmp_path / "k", digits.encode() + ending)
+        assert LinkageSecret.from_file(p) == s
+
+
+@pytest.mark.parametrize(
+    "tail",
+    [b"  # my key\n", b" ", b"\n\n", b"\nsecond line\n", b"\x00", b"zz"],
+    ids=["comment", "space", "two-newlines", "second-line", "nul", "non-hex"],
+)
+def test_hex_key_file_with_trailing_text_is_refused(tmp_path, tail: bytes) -> None:  # type: ignore[no-untyped-def]
+    """The old reader took such a file as raw bytes: a different key, silently."""
+    s = LinkageSecret.generate()
+    p = _key_file(tmp_path / "k", s.to_hex().encode() + tail)
+    with pytest.raises(SecretError, match="not a hex key file") as err:
+        LinkageSecret.from_file(p)
+    assert s.to_hex() not in str(err.value)
+
+
+def test_other_malformed_key_files(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    s = LinkageSecret.generate()
+    cases = {
+        "bom": (b"\xef\xbb\xbf" + s.to_hex().encode(), "not a hex key file"),
+        "prefix": (b"0x" + s.to_hex().encode(), "not a hex key file"),
+        "odd": (s.to_hex()[:-1].encode(), "odd number"),
+        "short": (s.to_hex()[:40].encode(), "too short"),
+        "empty": (b"", "not a hex key file"),
+        "huge": (b"a" * 10_000, "larger than"),
+    }
+    for name, (data, expect) in cases.items():
+        with pytest.raises(SecretError, match=expect):
+            LinkageSecret.from_file(_key_file(tmp_path / name, data))
+    with pytest.raises(SecretError, match=r"Is a directory|not a regular file"):
+        LinkageSecret.from_file(tmp_path)
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    with pytest.raises(SecretError, match="not a regular file"):
+        LinkageSecret.from_file(fifo)
+
+
+@pytest.mark.parametrize("mode", [0o644, 0o640, 0o604, 0o660, 0o620])
+def test_key_file_open_to_group_or_others_is_refused(tmp_path, monkeypatch, mode: int) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.delenv("XVERIFY_ALLOW_INSECURE_KEY_FILE", raising=False)
+    s = LinkageSecret.generate()
+    p = _key_file(tmp_path / "k", s.to_hex().encode() + b"\n", mode)
+    with pytest.raises(SecretError, match=f"mode {mode:04o}.*chmod 600") as err:
+        LinkageSecret.from_file(p)
+    assert "XVERIFY_ALLOW_INSECURE_KEY_FILE=1" in str(err.value)
+    assert LinkageSecret.from_file(p, insecure_ok=True) == s
+    monkeypatch.setenv("XVERIFY_ALLOW_INSECURE_KEY_FILE", "yes")  # only "1" is an override
+    with pytest.raises(SecretError):
+        LinkageSecret.from_file(p)
+    monkeypatch.setenv("XVERIFY_ALLOW_INSECURE_KEY_FILE", "1")
+    assert LinkageSecret.from_file(p) == s

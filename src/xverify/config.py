@@ -42,6 +42,10 @@ class MatchConfig:
             value = getattr(self, name)
             if not math.isfinite(value) or value < 0:
                 raise ConfigError(f"{name} must be a finite number >= 0")
+        for name in ("seed", "batch_rows"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                raise ConfigError(f"{name} must be a non-negative integer")
         if self.batch_rows < 1024:
             raise ConfigError("batch_rows must be at least 1024")
         object.__setattr__(self, "disclose", parse_fields(self.disclose))
@@ -51,8 +55,8 @@ class MatchConfig:
         """Load a JSON config (for example an audit's certified ``operating_point.json``)."""
         path = Path(path)
         try:
-            data: dict[str, Any] = json.loads(path.read_text())
-        except (OSError, ValueError):
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
             raise ConfigError(f"{path}: not a readable JSON config") from None
         return cls.from_dict(data, source=str(path))
 
@@ -69,14 +73,27 @@ class MatchConfig:
                 f"{source}: unknown config key {unknown[0]!r}; known: {sorted(known)}"
             )
         picked = {k: v for k, v in data.items() if k in known}
+        # values are checked here, by key: an error names the key, never the value
+        for key in ("threshold", "margin_bits", "name_min_bits"):
+            if key in picked:
+                value = picked[key]
+                if not isinstance(value, int | float) or isinstance(value, bool):
+                    raise ConfigError(f"{source}: {key} must be a number")
+                picked[key] = float(value)
+        if "disclose" in picked:
+            names = picked["disclose"]
+            if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+                raise ConfigError(f"{source}: disclose must be a list of field names")
+            try:
+                picked["disclose"] = parse_fields(names)
+            except ConfigError:
+                allowed = ", ".join(f.value for f in IdentityField)
+                raise ConfigError(
+                    f"{source}: disclose names a field outside the allow-list ({allowed})"
+                ) from None
         try:
-            if "disclose" in picked:
-                picked["disclose"] = parse_fields(picked["disclose"])
-            for key in ("threshold", "margin_bits", "name_min_bits"):
-                if key in picked:
-                    picked[key] = float(picked[key])
             return replace(cls(), **picked)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             raise ConfigError(f"{source}: invalid value in config") from None
 
     def to_dict(self) -> dict[str, Any]:

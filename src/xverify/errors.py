@@ -40,14 +40,19 @@ class InputError(XVerifyError):
         *,
         file: str | None = None,
         row: int | None = None,
-        column: str | None = None,
+        column: str | int | None = None,
     ) -> InputError:
+        """``column`` is a known column's name, or the 1-based position of a column whose name
+        is not to be shown (an unknown name may be a value: a headerless file's first row)."""
+        if isinstance(column, int):
+            column = None if column < 1 else column
         where = ", ".join(
             part
             for part in (
                 f"file {file}" if file is not None else "",
                 f"row {row}" if row is not None else "",
-                f"column {column!r}" if column is not None else "",
+                f"column {column!r}" if isinstance(column, str) else "",
+                f"column {column}" if isinstance(column, int) else "",
             )
             if part
         )

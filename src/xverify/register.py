@@ -31,6 +31,7 @@ from .encoding.keys import LinkageSecret
 from .encoding.schema import (
     META_FINGERPRINT,
     META_KIND,
+    META_REVISION,
     META_SCHEMA,
     META_VERSION,
     EncodingSchema,
@@ -245,6 +246,7 @@ def encode_register(
     metadata = {
         META_SCHEMA: schema.to_json().encode(),
         META_FINGERPRINT: secret.fingerprint().encode(),
+        META_REVISION: str(ENCODER_REVISION).encode(),
         META_VERSION: __version__.encode(),
         META_KIND: b"register",
     }

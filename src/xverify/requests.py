@@ -13,6 +13,7 @@ row and column, never the value. Row problems become REJECTED rows.
 
 from __future__ import annotations
 
+import codecs
 import json
 import re
 from collections.abc import Callable, Iterable
@@ -30,11 +31,12 @@ import pyarrow.parquet as pq
 from . import __version__
 from . import normalize as nz
 from ._io import atomic_path, check_writable
-from .encoding.encoder import IDENTITY_COLUMNS, encode_frame, read_encoded
+from .encoding.encoder import ENCODER_REVISION, IDENTITY_COLUMNS, encode_frame, read_encoded
 from .encoding.keys import LinkageSecret
 from .encoding.schema import (
     META_FINGERPRINT,
     META_KIND,
+    META_REVISION,
     META_SCHEMA,
     META_VERSION,
     EncodingSchema,
@@ -165,13 +167,29 @@ class RequestPolicy:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], *, source: str = "policy") -> RequestPolicy:
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ConfigError(f"{source}: unknown policy keys {unknown}")
+        """Build from a JSON object, checking every value's type; errors name the key only."""
+        if not isinstance(data, dict):
+            raise ConfigError(f"{source}: a policy is a JSON object")
+        known = {f.name: f for f in fields(cls)}
+        if set(data) - set(known):
+            raise ConfigError(f"{source}: unknown policy key; the keys are {sorted(known)}")
+        for key, value in data.items():
+            if key in ("allowed_statutes", "placeholders"):
+                ok = isinstance(value, list | tuple | set | frozenset) and all(
+                    isinstance(v, str) for v in value
+                )
+                expected = "a list of strings"
+            else:
+                optional = key in ("first_tax_year", "last_tax_year")
+                ok = (value is None and optional) or (
+                    isinstance(value, int) and not isinstance(value, bool)
+                )
+                expected = "an integer" + (" or null" if optional else "")
+            if not ok:
+                raise ConfigError(f"{source}: {key} must be {expected}")
         try:
             return cls(**data)
-        except TypeError:
+        except (TypeError, ValueError):
             raise ConfigError(f"{source}: a policy value has the wrong type") from None
 
     @classmethod
@@ -179,10 +197,8 @@ class RequestPolicy:
         p = Path(path)
         try:
             data = json.loads(p.read_text("utf-8"))
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):
             raise ConfigError(f"{p}: not a readable JSON policy") from None
-        if not isinstance(data, dict):
-            raise ConfigError(f"{p}: a policy is a JSON object")
         return cls.from_dict(data, source=str(p))
 
     def to_json(self) -> str:
@@ -225,28 +241,32 @@ def read_submissions(path: str | Path) -> pa.Table:
 def _read_parquet(p: Path) -> pa.Table:
     try:
         table = pq.read_table(p)
-    except (pa.ArrowException, OSError):
+        table.column_names  # noqa: B018 -- a damaged name fails here (UnicodeDecodeError)
+    except (pa.ArrowException, OSError, ValueError):
         raise InputError.at("not a readable Parquet file", file=str(p)) from None
     if table.num_rows == 0:
         raise InputError.at("file has no rows", file=str(p))
     _check_columns(table.column_names, str(p))
     cols = {}
     for name in table.column_names:
-        col = table.column(name)
+        col = table.column(name).combine_chunks()
+        if pa.types.is_dictionary(col.type):  # pandas categoricals
+            col = col.dictionary_decode()
         t = col.type
+        # pandas 3 writes text as large_string; other writers string_view
+        text = pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_string_view(t)
         if name in ("tax_period_start", "tax_period_end"):
-            if not (pa.types.is_integer(t) or pa.types.is_string(t) or pa.types.is_null(t)):
+            # floats: what pandas makes of an integer column with a gap (2022.0); a fraction
+            # becomes BAD_PERIOD
+            if not (text or pa.types.is_integer(t) or pa.types.is_floating(t)
+                    or pa.types.is_null(t)):  # fmt: skip
                 raise InputError.at("wrong type (expected a tax year)", file=str(p), column=name)
             col = pc.cast(col, pa.string())
         elif name == "birth_date" and (pa.types.is_date(t) or pa.types.is_timestamp(t)):
             col = pc.strftime(col, format="%Y-%m-%d")
-        elif (
-            (name in ("zip", "tin") and pa.types.is_integer(t))
-            or pa.types.is_large_string(t)
-            or pa.types.is_null(t)
-        ):
+        elif (name in ("zip", "tin") and pa.types.is_integer(t)) or text or pa.types.is_null(t):
             col = pc.cast(col, pa.string())
-        elif not pa.types.is_string(t):
+        else:
             raise InputError.at("wrong type (expected text)", file=str(p), column=name)
         cols[name] = col
     table = pa.table(cols)
@@ -257,8 +277,9 @@ def _read_parquet(p: Path) -> pa.Table:
     return table
 
 
-def _locate(data: bytes, offset: int, header: list[str]) -> tuple[int, str | None]:
-    """Data row (1-based) and, roughly, the column of a byte offset in a CSV file."""
+def _locate(data: bytes, offset: int, header: list[str]) -> tuple[int, str | int | None]:
+    """Data row (1-based) and, roughly, the column of a byte offset in a CSV file: its name
+    when that is a submissions column, else its 1-based position (see :func:`_label`)."""
     line_start = data.rfind(b"\n", 0, offset) + 1
     row = data.count(b"\n", 0, line_start)  # header is line 0
     col, quoted = 0, False
@@ -267,7 +288,20 @@ def _locate(data: bytes, offset: int, header: list[str]) -> tuple[int, str | Non
             quoted = not quoted
         elif ch == 0x2C and not quoted:  # ','
             col += 1
-    return row, header[col] if 0 <= col < len(header) else None
+    return row, _label(header[col], col) if 0 <= col < len(header) else None
+
+
+def _invalid_utf8_offset(data: bytes, chunk: int = 1 << 24) -> int | None:
+    """Offset of the first byte that is not valid UTF-8, or None; decodes chunk by chunk so a
+    large file is never held twice."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    for start in range(0, len(data), chunk):
+        held = len(decoder.getstate()[0])  # bytes of a character split by the previous chunk
+        try:
+            decoder.decode(data[start : start + chunk], final=start + chunk >= len(data))
+        except UnicodeDecodeError as exc:
+            return max(0, start - held + exc.start)
+    return None
 
 
 def _read_csv(p: Path) -> pa.Table:
@@ -277,6 +311,8 @@ def _read_csv(p: Path) -> pa.Table:
         raise InputError.at(f"cannot read ({exc.strerror})", file=str(p)) from None
     if not data or data.isspace():
         raise InputError.at("file is empty", file=str(p))
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
     eol = data.find(b"\n")
     first_line = data[: eol if eol >= 0 else len(data)]
     header = [h.strip().strip('"') for h in first_line.decode("utf-8", "replace").split(",")]
@@ -284,8 +320,10 @@ def _read_csv(p: Path) -> pa.Table:
     if nul >= 0:
         row, col = _locate(data, nul, header)
         raise InputError.at("NUL byte in the file", file=str(p), row=row or None, column=col)
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
+    bad_utf8 = _invalid_utf8_offset(data)
+    if bad_utf8 is not None:  # checked first: pyarrow would hand a bad row to on_invalid undecoded
+        row, col = _locate(data, bad_utf8, header)
+        raise InputError.at("not valid UTF-8", file=str(p), row=row or None, column=col)
     bad_rows: list[int] = []
 
     def on_invalid(row: Any) -> str:
@@ -308,15 +346,8 @@ def _read_csv(p: Path) -> pa.Table:
                 column_types=types, strings_can_be_null=False, quoted_strings_can_be_null=False
             ),
         )
-    except pa.ArrowInvalid:
+    except pa.ArrowException:
         # pyarrow's message may quote the offending row: never pass it on
-        try:
-            data.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            row, col = _locate(data, exc.start, header)
-            raise InputError.at(
-                "not valid UTF-8", file=str(p), row=row or None, column=col
-            ) from None
         raise InputError.at("malformed CSV", file=str(p)) from None
     if bad_rows:
         raise InputError.at(
@@ -335,16 +366,31 @@ def _read_csv(p: Path) -> pa.Table:
     return table
 
 
+_KNOWN_COLUMNS = frozenset(REQUIRED_COLUMNS + OPTIONAL_COLUMNS)
+
+
+def _label(name: str, index: int) -> str | int:
+    """How an error may name a column: a submissions column by name, any other by its 1-based
+    position, since its "name" may be a value (the first row of a file without a header)."""
+    return name if name in _KNOWN_COLUMNS else index + 1
+
+
 def _check_columns(names: list[str], file: str) -> None:
-    if len(set(names)) != len(names):
-        dup = next(n for n in names if names.count(n) > 1)
-        raise InputError.at("column appears more than once", file=file, column=dup)
+    if not _KNOWN_COLUMNS & set(names):
+        raise InputError.at(
+            "no submissions column name among the columns (a CSV file's first line must be "
+            "a header)",
+            file=file,
+        )
+    for i, name in enumerate(names):
+        if names.index(name) != i:
+            raise InputError.at("column appears more than once", file=file, column=_label(name, i))
     missing = [c for c in REQUIRED_COLUMNS if c not in names]
     if missing:
         raise InputError.at("required column is missing", file=file, column=missing[0])
-    unknown = [c for c in names if c not in REQUIRED_COLUMNS and c not in OPTIONAL_COLUMNS]
-    if unknown:
-        raise InputError.at("unknown column", file=file, column=unknown[0])
+    for i, name in enumerate(names):
+        if name not in _KNOWN_COLUMNS:
+            raise InputError.at("unknown column", file=file, column=_label(name, i))
 
 
 def _check_table(table: pa.Table, file: str) -> None:
@@ -616,9 +662,11 @@ def encode_requests(
 
 
 def file_metadata(schema: EncodingSchema, secret: LinkageSecret, kind: str) -> dict[bytes, bytes]:
+    """Parquet metadata of an encoded file: schema, key fingerprint, encoder revision, kind."""
     return {
         META_SCHEMA: schema.to_json().encode(),
         META_FINGERPRINT: secret.fingerprint().encode(),
+        META_REVISION: str(ENCODER_REVISION).encode(),
         META_VERSION: __version__.encode(),
         META_KIND: kind.encode(),
     }

@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hmac
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,13 +59,29 @@ from .. import normalize as nz
 from ..errors import InputError, SchemaError, SecretError
 from .bloom import or_rows, value_filters, word_filters
 from .keys import LinkageSecret
-from .schema import META_FINGERPRINT, META_SCHEMA, BloomField, EncodingSchema, TokenType
+from .schema import (
+    META_FINGERPRINT,
+    META_KIND,
+    META_REVISION,
+    META_SCHEMA,
+    REQUEST_FIELDS,
+    BloomField,
+    EncodingSchema,
+    TokenType,
+)
 from .tokens import fill_slots, siphash_words, string_digests
 
 if TYPE_CHECKING:  # pandas is imported only when a DataFrame is passed (keeps the CLI fast)
     import pandas as pd
 
-__all__ = ["IDENTITY_COLUMNS", "empty_encoding", "encode_frame", "read_encoded"]
+__all__ = [
+    "ENCODER_REVISION",
+    "IDENTITY_COLUMNS",
+    "check_request_columns",
+    "empty_encoding",
+    "encode_frame",
+    "read_encoded",
+]
 
 #: plaintext columns read by :func:`encode_frame` (absent columns count as all missing)
 IDENTITY_COLUMNS = (
@@ -74,7 +91,9 @@ IDENTITY_COLUMNS = (
 _FIELD_BIT = {f: np.uint16(1 << i) for i, f in enumerate(BloomField)}
 
 
-#: Bumped whenever the same schema would encode a value differently (caches key on it).
+#: Bumped whenever the same schema would encode a value differently: written into every encoded
+#: file (``xverify.encoder_revision``), checked by :func:`read_encoded`, part of the register
+#: cache tag, pinned by tests/data/golden/encoding_vectors.json.
 ENCODER_REVISION = 4  # 4: house number token, OCR digits in names, nickname ranking
 
 
@@ -446,20 +465,33 @@ def read_encoded(
     expected_schema: EncodingSchema | None = None,
     expected_fingerprint: str | None = None,
 ) -> tuple[pa.Table, EncodingSchema, str]:
-    """Read an encoded file; check its schema and key fingerprint against the reader's own.
+    """Read an encoded submissions file and check it against its contract and the reader's own
+    schema, encoder revision and key fingerprint.
 
-    Returns ``(table, schema, fingerprint)``. Raises :class:`SchemaError` when the file has no or
-    another schema or its columns do not match it, :class:`SecretError` when it was encoded under
-    another key, :class:`InputError` when it is not a readable Parquet file.
+    Returns ``(table, schema, fingerprint)``; the request metadata columns come back as
+    :data:`~xverify.encoding.schema.REQUEST_FIELDS` types (see :func:`check_request_columns`).
+    Raises :class:`SchemaError` when the file has no, another or a malformed schema, another
+    encoder revision or kind, or encoded columns that do not match its schema;
+    :class:`SecretError` when it was encoded under another key; :class:`InputError` when it is
+    not a readable Parquet file or its request columns break the contract.
     """
     p = Path(path)
     try:
         table = pq.read_table(p)
-    except (pa.ArrowException, OSError):
+        table.column_names  # noqa: B018 -- a damaged name fails here (UnicodeDecodeError)
+    except (pa.ArrowException, OSError, ValueError):
         raise InputError.at("not a readable encoded Parquet file", file=str(p)) from None
     meta = table.schema.metadata or {}
     if META_SCHEMA not in meta or META_FINGERPRINT not in meta:
         raise SchemaError(f"{p}: no xverify encoding schema or key fingerprint in the metadata")
+    kind = meta.get(META_KIND)
+    if kind != b"submissions":
+        what = {b"register": "an encoded register", None: "a file of no xverify kind"}
+        raise SchemaError(
+            f"{p}: {what.get(kind, 'a file of another kind')}, not encoded submissions "
+            "(metadata xverify.kind)"
+        )
+    _check_revision(meta.get(META_REVISION), p)
     schema = EncodingSchema.from_json(meta[META_SCHEMA])
     fingerprint = meta[META_FINGERPRINT].decode("ascii", "replace")
     if expected_schema is not None and schema != expected_schema:
@@ -468,7 +500,141 @@ def read_encoded(
         fingerprint.encode(), expected_fingerprint.encode()
     ):
         raise SecretError(f"{p}: encoded under another linkage key (fingerprint differs)")
+    names = table.column_names
     for f in schema.arrow_fields():
-        if f.name not in table.column_names or table.schema.field(f.name).type != f.type:
+        if f.name not in names:
             raise SchemaError(f"{p}: column {f.name!r} is missing or has the wrong type")
-    return table, schema, fingerprint
+        if names.count(f.name) > 1:
+            raise InputError.at("column appears more than once", file=str(p), column=f.name)
+        if table.schema.field(f.name).type != f.type:
+            raise SchemaError(f"{p}: column {f.name!r} is missing or has the wrong type")
+    return check_request_columns(table, schema, file=str(p)), schema, fingerprint
+
+
+def _check_revision(raw: bytes | None, p: Path) -> None:
+    if raw is None:
+        raise SchemaError(
+            f"{p}: no encoder revision in the metadata (encoded by an older xverify, or "
+            f"edited); this xverify reads encoder revision {ENCODER_REVISION} only: re-encode "
+            "the submissions"
+        )
+    if not re.fullmatch(rb"[0-9]{1,6}", raw):
+        raise SchemaError(f"{p}: the encoder revision in the metadata is not an integer")
+    if int(raw) != ENCODER_REVISION:
+        raise SchemaError(
+            f"{p}: encoded by encoder revision {int(raw)}, this xverify reads revision "
+            f"{ENCODER_REVISION} only: requester and custodian must run the same encoder "
+            "(re-encode the submissions)"
+        )
+
+
+def _column_label(name: str, index: int, known: frozenset[str]) -> str | int:
+    """A column as errors may name it: its name when it is a known column, else its 1-based
+    position (an unknown name may be a value, e.g. the first row of a headerless file)."""
+    return name if name in known else index + 1
+
+
+def check_request_columns(
+    table: pa.Table, schema: EncodingSchema | None = None, *, file: str | None = None
+) -> pa.Table:
+    """Check the request metadata columns of an encoded submissions table; cast them to
+    :data:`~xverify.encoding.schema.REQUEST_FIELDS` types (``large_string`` and the like from
+    other writers are accepted), empty text for null text.
+
+    The contract: at least one row; no other columns than the request and encoded ones (an
+    extra column may be plaintext); ``status`` ACCEPTED or REJECTED on every row; an ACCEPTED
+    request has a tax period and a ``request_id`` no other row holds (REJECTED rows keep
+    theirs, duplicates included: the response accounts for every row). Raises
+    :class:`InputError` naming row (1 = first) and column, never a value.
+    """
+    schema = schema or EncodingSchema()
+    names = table.column_names
+    request = frozenset(f.name for f in REQUEST_FIELDS)
+    known = request | {f.name for f in schema.arrow_fields()}
+    for i, name in enumerate(names):
+        if names.count(name) > 1:
+            raise InputError.at(
+                "column appears more than once", file=file, column=_column_label(name, i, known)
+            )
+        if name not in known:
+            raise InputError.at(
+                "unknown column (an encoded file holds request metadata and encodings only)",
+                file=file,
+                column=_column_label(name, i, frozenset(IDENTITY_COLUMNS) | known),
+            )
+    if table.num_rows == 0:
+        raise InputError.at("file has no rows", file=file)
+    cols: dict[str, pa.Array] = {}
+    for f in REQUEST_FIELDS:
+        if f.name not in names:
+            raise InputError.at("required column is missing", file=file, column=f.name)
+        cols[f.name] = _request_column(table.column(f.name).combine_chunks(), f, file)
+    status = cols["status"]
+    ok = pc.fill_null(pc.is_in(status, value_set=pa.array(["ACCEPTED", "REJECTED"])), False)
+    _fail_first(pc.invert(ok), "status is not ACCEPTED or REJECTED", file, "status")
+    accepted = pc.equal(status, "ACCEPTED")
+    _fail_first(pc.is_null(cols["request_id"]), "request_id is empty", file, "request_id")
+    ids = cols["request_id"]
+    for name in ("tax_period_start", "tax_period_end"):
+        _fail_first(
+            pc.and_(accepted, pc.is_null(cols[name])),
+            "an ACCEPTED request has no tax period",
+            file,
+            name,
+        )
+    blank = pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(ids)), 0)
+    _fail_first(pc.and_(accepted, blank), "an ACCEPTED request has no request_id", file,
+                "request_id")  # fmt: skip
+    codes = ids.dictionary_encode().indices.to_numpy(zero_copy_only=False)
+    acc = accepted.to_numpy(zero_copy_only=False)
+    clash = np.flatnonzero(acc & (np.bincount(codes)[codes] > 1))
+    if clash.size:
+        row = int(clash[0])
+        other = int(next(r for r in np.flatnonzero(codes == codes[row]) if r != row))
+        raise InputError.at(
+            f"request_id of an ACCEPTED request is used again on row {other + 1}",
+            file=file,
+            row=row + 1,
+            column="request_id",
+        )
+    _fail_first(pc.is_null(cols["zip_like"]), "zip_like is empty", file, "zip_like")
+    for f in REQUEST_FIELDS:
+        if pa.types.is_string(f.type) and cols[f.name].null_count:
+            cols[f.name] = pc.fill_null(cols[f.name], "")
+    out = pa.table({f.name: cols[f.name] for f in REQUEST_FIELDS}, metadata=table.schema.metadata)
+    for name in names:  # the encoded columns, in file order
+        if name not in request:
+            out = out.append_column(table.schema.field(name), table.column(name))
+    return out
+
+
+def _request_column(col: pa.Array, f: pa.Field, file: str | None) -> pa.Array:
+    t = col.type
+    if pa.types.is_dictionary(t):
+        col, t = col.dictionary_decode(), t.value_type
+    if pa.types.is_null(t):
+        return pa.nulls(len(col), f.type)
+    if pa.types.is_string(f.type):
+        if pa.types.is_string(t):
+            return col
+        if pa.types.is_large_string(t) or pa.types.is_string_view(t):
+            return pc.cast(col, pa.string())
+        raise InputError.at("wrong type (expected text)", file=file, column=f.name)
+    if pa.types.is_boolean(f.type):
+        if pa.types.is_boolean(t):
+            return col
+        raise InputError.at("wrong type (expected true/false)", file=file, column=f.name)
+    if not pa.types.is_integer(t):
+        raise InputError.at("wrong type (expected an integer tax year)", file=file, column=f.name)
+    info = np.iinfo(f.type.to_pandas_dtype())
+    out_of_range = pc.or_(pc.less(col, info.min), pc.greater(col, info.max))
+    _fail_first(out_of_range, "tax year out of range", file, f.name)
+    return pc.cast(col, f.type)
+
+
+def _fail_first(bad: pa.Array, problem: str, file: str | None, column: str) -> None:
+    """Raise :class:`InputError` at the first row where ``bad`` is true (nulls are false)."""
+    bad = pc.fill_null(bad, False)
+    if pc.any(bad).as_py():
+        row = int(pc.index(bad, True).as_py()) + 1
+        raise InputError.at(problem, file=file, row=row, column=column)

@@ -11,13 +11,22 @@ Security notes:
 * What it does not protect against: anyone holding the secret (both parties) can encode a
   dictionary and re-identify encodings; equal values give equal tokens under one key, so a holder
   of many encodings can run frequency analysis. Keep the secret away from a linkage unit.
+
+Key file format (exact, never guessed): the secret as ASCII hex digits (either case, an even
+number, at least ``2 * MIN_SECRET_BYTES``), optionally followed by one line ending (``\n`` or
+``\r\n``) and nothing else: no spaces, comments, ``0x`` prefix or BOM. This is what ``xverify
+keygen`` writes. A file holding the raw secret bytes is read only when the caller says so
+(``LinkageSecret.from_file(path, raw=True)``). A key file whose mode grants group or others any
+access is refused unless ``XVERIFY_ALLOW_INSECURE_KEY_FILE=1`` is set (or ``insecure_ok=True``).
 """
 
 from __future__ import annotations
 
 import hmac
 import os
+import re
 import secrets
+import stat
 from hashlib import sha256
 from pathlib import Path
 
@@ -27,13 +36,25 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from .._io import atomic_path, check_writable
 from ..errors import SecretError
 
-__all__ = ["ENV_VAR", "MIN_SECRET_BYTES", "LinkageSecret", "write_secret"]
+__all__ = [
+    "ENV_VAR",
+    "INSECURE_KEY_FILE_ENV",
+    "MAX_KEY_FILE_BYTES",
+    "MIN_SECRET_BYTES",
+    "LinkageSecret",
+    "write_secret",
+]
 
 MIN_SECRET_BYTES = 32
 #: distinct byte values a secret must hold: random 32 bytes hold about 30; hex or ASCII text
 #: read as bytes holds at most 16 (hex) or few more, a repeated pattern fewer
 MIN_DISTINCT_BYTES = 17
 ENV_VAR = "XVERIFY_SECRET"
+#: set to 1 to read a key file that group or others may access (shared mounts, containers)
+INSECURE_KEY_FILE_ENV = "XVERIFY_ALLOW_INSECURE_KEY_FILE"
+#: a key file is a short hex line; anything larger is not a key file (and is not read whole)
+MAX_KEY_FILE_BYTES = 4096
+_HEX_KEY = re.compile(rb"[0-9A-Fa-f]+(\r?\n)?")
 _HKDF_SALT = b"xverify/hkdf/v1"
 _FINGERPRINT_LABEL = b"xverify/key-fingerprint/v1"
 
@@ -72,10 +93,11 @@ class LinkageSecret:
 
     @classmethod
     def from_hex(cls, text: str) -> LinkageSecret:
-        try:
-            return cls(bytes.fromhex(text.strip()))
-        except ValueError:
-            raise SecretError("linkage secret is not valid hex") from None
+        """A secret from hex digits only (surrounding whitespace ignored, none inside)."""
+        digits = text.strip()
+        if not re.fullmatch(r"[0-9A-Fa-f]+", digits) or len(digits) % 2:
+            raise SecretError("linkage secret is not valid hex (an even number of hex digits)")
+        return cls(bytes.fromhex(digits))
 
     @classmethod
     def from_env(cls, var: str = ENV_VAR) -> LinkageSecret:
@@ -86,19 +108,39 @@ class LinkageSecret:
         return cls.from_hex(value)
 
     @classmethod
-    def from_file(cls, path: str | os.PathLike[str]) -> LinkageSecret:
-        """Load a key file: hex text (as ``xverify keygen`` writes it) or raw bytes."""
+    def from_file(
+        cls, path: str | os.PathLike[str], *, raw: bool = False, insecure_ok: bool = False
+    ) -> LinkageSecret:
+        """Load a key file in the exact format of the module docstring (hex; raw bytes only with
+        ``raw=True``). Refused when group or others may access it, unless ``insecure_ok`` or the
+        environment variable ``XVERIFY_ALLOW_INSECURE_KEY_FILE=1`` says otherwise."""
         p = Path(path)
-        try:
-            data = p.read_bytes()
+        try:  # O_NONBLOCK: a FIFO passed as a key file must not hang the reader
+            with os.fdopen(os.open(p, os.O_RDONLY | os.O_NONBLOCK), "rb") as fh:
+                mode = os.fstat(fh.fileno()).st_mode
+                if not stat.S_ISREG(mode):
+                    raise SecretError(f"key file {p} is not a regular file")
+                data = fh.read(MAX_KEY_FILE_BYTES + 1)
         except OSError as exc:
             raise SecretError(f"cannot read key file {p} ({exc.strerror})") from None
-        text = data.strip()
-        if text and all(c in b"0123456789abcdefABCDEF" for c in text):
-            if len(text) % 2:
-                raise SecretError(f"key file {p} holds an odd number of hex digits")
-            return cls(bytes.fromhex(text.decode("ascii")))
-        return cls(data)
+        if mode & 0o077 and not (insecure_ok or os.environ.get(INSECURE_KEY_FILE_ENV) == "1"):
+            raise SecretError(
+                f"key file {p} is accessible by group or others (mode {stat.S_IMODE(mode):04o}); "
+                f"run chmod 600 on it, or set {INSECURE_KEY_FILE_ENV}=1 to accept it"
+            )
+        if len(data) > MAX_KEY_FILE_BYTES:
+            raise SecretError(f"key file {p} is larger than {MAX_KEY_FILE_BYTES} bytes")
+        if raw:
+            return cls(data)
+        if not _HEX_KEY.fullmatch(data):
+            raise SecretError(
+                f"key file {p} is not a hex key file (hex digits and one optional line end, "
+                "nothing else)"
+            )
+        digits = data.rstrip(b"\r\n")
+        if len(digits) % 2:
+            raise SecretError(f"key file {p} holds an odd number of hex digits")
+        return cls(bytes.fromhex(digits.decode("ascii")))
 
     # -- use -----------------------------------------------------------------------------------
     def subkey(self, purpose: str, length: int = 32) -> bytes:

@@ -12,8 +12,11 @@ fixed-width columns:
 * ``missing``: uint16 bit mask, bit ``i`` set when the ``i``-th :class:`BloomField` was missing.
 
 The schema is versioned and travels in the Parquet file metadata (key ``xverify.schema``) with
-the key fingerprint (``xverify.key_fingerprint``) and library version (``xverify.version``).
-A custodian refuses a file whose schema or fingerprint differs from its own.
+the key fingerprint (``xverify.key_fingerprint``), the encoder revision
+(``xverify.encoder_revision``), the file kind (``xverify.kind``) and library version
+(``xverify.version``). A custodian refuses a file whose schema, revision or fingerprint differs
+from its own. An encoded *submissions* file puts :data:`REQUEST_FIELDS` (request metadata, no
+PII) before the encoded columns.
 """
 
 from __future__ import annotations
@@ -34,6 +37,23 @@ META_SCHEMA = b"xverify.schema"
 META_FINGERPRINT = b"xverify.key_fingerprint"
 META_VERSION = b"xverify.version"
 META_KIND = b"xverify.kind"
+META_REVISION = b"xverify.encoder_revision"
+MAX_BLOOM_BITS = 1 << 16
+MAX_SLOTS = 64
+
+#: request metadata columns of an encoded submissions file, in file order, before the encoded
+#: columns: what the custodian needs to decide and log a request, never a name or an address
+REQUEST_FIELDS: tuple[pa.Field, ...] = (
+    pa.field("request_id", pa.string()),
+    pa.field("status", pa.string()),  # ACCEPTED / REJECTED
+    pa.field("reason", pa.string()),  # reason code of a REJECTED request, else ""
+    pa.field("tax_period_start", pa.int16()),  # null only on REJECTED rows
+    pa.field("tax_period_end", pa.int16()),
+    pa.field("statute", pa.string()),
+    pa.field("reason_text", pa.string()),
+    pa.field("case_ref", pa.string()),
+    pa.field("zip_like", pa.bool_()),
+)
 
 
 class BloomField(StrEnum):
@@ -104,12 +124,21 @@ class BloomSpec:
     k: int = 20
 
     def __post_init__(self) -> None:
-        if self.bits <= 0 or self.bits % 64:
-            raise SchemaError("Bloom filter length must be a positive multiple of 64 bits")
+        if not all(_is_int(v) for v in (self.bits, self.q, self.k)):
+            raise SchemaError("Bloom filter length, q and k must be integers")
+        if not 0 < self.bits <= MAX_BLOOM_BITS or self.bits % 64:
+            raise SchemaError(
+                "Bloom filter length must be a positive multiple of 64 bits, "
+                f"at most {MAX_BLOOM_BITS}"
+            )
         if not 1 <= self.q <= 4:
             raise SchemaError("q-gram size must be between 1 and 4")
         if not 1 <= self.k <= 64:
             raise SchemaError("hash count k must be between 1 and 64")
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _default_blooms() -> dict[BloomField, BloomSpec]:
@@ -126,6 +155,10 @@ class EncodingSchema:
     token_bytes: int = 8
 
     def __post_init__(self) -> None:
+        if not _is_int(self.version) or not _is_int(self.token_bytes):
+            raise SchemaError("encoding schema version and token_bytes must be integers")
+        if not all(_is_int(n) for n in self.slots.values()):
+            raise SchemaError("token slot counts must be integers")
         if self.version != SCHEMA_VERSION:
             raise SchemaError(
                 f"encoding schema version {self.version} is not supported "
@@ -133,8 +166,10 @@ class EncodingSchema:
             )
         if set(self.blooms) != set(BloomField):
             raise SchemaError("encoding schema must define a Bloom filter for every field")
-        if set(self.slots) != set(TokenType) or any(n < 1 for n in self.slots.values()):
-            raise SchemaError("encoding schema must give every token type at least one slot")
+        if set(self.slots) != set(TokenType) or any(
+            not 1 <= n <= MAX_SLOTS for n in self.slots.values()
+        ):
+            raise SchemaError(f"encoding schema must give every token type 1 to {MAX_SLOTS} slots")
         if self.token_bytes != 8:
             raise SchemaError(f"tokens are 8 bytes in schema version {SCHEMA_VERSION}")
 
@@ -168,16 +203,13 @@ class EncodingSchema:
         try:
             d = json.loads(text)
             blooms = {BloomField(k): BloomSpec(**v) for k, v in d["blooms"].items()}
-            slots = {TokenType(k): int(v) for k, v in d["slots"].items()}
+            slots = {TokenType(k): v for k, v in d["slots"].items()}
             return cls(
-                version=int(d["version"]),
-                blooms=blooms,
-                slots=slots,
-                token_bytes=int(d["token_bytes"]),
+                version=d["version"], blooms=blooms, slots=slots, token_bytes=d["token_bytes"]
             )
         except SchemaError:
             raise
-        except (ValueError, KeyError, TypeError) as exc:
+        except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
             raise SchemaError(f"malformed encoding schema ({type(exc).__name__})") from None
 
 
