@@ -299,3 +299,13 @@ def test_zip5_column_equals_normalize_zip5(values: list[str | None]) -> None:
 
     got = nz.zip5_column(pa.array(values, pa.string())).to_pylist()
     assert got == [nz.normalize_zip5(v) for v in values]
+
+
+@pytest.mark.parametrize("value", ["WIFE", "Daughter Of", "MRS", "fnu", "LADY OF", "Son"])
+def test_a_placeholder_given_name_is_no_given_name(value: str) -> None:
+    assert nz.given_components(value)[0] == ()
+
+
+@pytest.mark.parametrize("value", ["MARY", "Mrs Mary", "SONIA", "LADONNA"])
+def test_a_real_given_name_is_kept(value: str) -> None:
+    assert nz.given_components(value)[0] != ()

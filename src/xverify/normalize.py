@@ -165,6 +165,14 @@ _SUFFIX_MAP = {
     "IV": "IV", "4": "IV", "4TH": "IV", "V": "V", "5": "V", "5TH": "V",
 }  # fmt: skip
 _TITLES = frozenset({"MR", "MRS", "MS", "MISS", "DR", "SRA", "SRTA", "DON", "DONA"})
+#: words of given-name fields that hold a role, title or placeholder instead of a name (WIFE,
+#: DAUGHTER OF, MRS, RESIDENT, FNU "first name unknown"): a field of only these states no given
+#: name, and is encoded as missing rather than compared as if it were one
+GIVEN_PLACEHOLDER_WORDS = frozenset(
+    {"WIFE", "HUSBAND", "SPOUSE", "DAUGHTER", "SON", "LADY", "OF", "RESIDENT", "OCCUPANT",
+     "TENANT", "CURRENT", "BABY", "INFANT", "CHILD", "UNKNOWN", "FNU", "NFN", "NMN", "MR", "MRS",
+     "MS", "MISS"}
+)  # fmt: skip
 
 
 def normalize_suffix(value: Any) -> str:
@@ -224,11 +232,14 @@ def surname_components(value: Any) -> tuple[tuple[str, ...], str]:
 
 
 def given_components(value: Any) -> tuple[tuple[str, ...], str]:
-    """Given-name components (titles dropped, particles attached) and a trailing suffix."""
+    """Given-name components (titles dropped, particles attached) and a trailing suffix; none
+    when the field holds only a placeholder (:data:`GIVEN_PLACEHOLDER_WORDS`)."""
     words = fold(value).split()
     while len(words) >= 2 and words[0] in _TITLES:
         words = words[1:]
     words, suffix = _split_trailing_suffix(words)
+    if words and all(w in GIVEN_PLACEHOLDER_WORDS for w in words):
+        return (), suffix
     return tuple(_group_particles(_ocr_letters(words))), suffix
 
 
@@ -861,7 +872,7 @@ def _without_number(parts: StreetParts) -> dict[str, str]:
 
 #: words that make a name need the full (scalar) parser rather than a plain word split
 SURNAME_SPECIAL = frozenset(PARTICLES | CONJUNCTIONS | set(_SUFFIX_MAP))
-GIVEN_SPECIAL = frozenset(PARTICLES | _TITLES | set(_SUFFIX_MAP))
+GIVEN_SPECIAL = frozenset(PARTICLES | _TITLES | set(_SUFFIX_MAP) | GIVEN_PLACEHOLDER_WORDS)
 MIDDLE_SPECIAL = frozenset(_SUFFIX_MAP)
 
 

@@ -94,7 +94,7 @@ _FIELD_BIT = {f: np.uint16(1 << i) for i, f in enumerate(BloomField)}
 #: Bumped whenever the same schema would encode a value differently: written into every encoded
 #: file (``xverify.encoder_revision``), checked by :func:`read_encoded`, part of the register
 #: cache tag, pinned by tests/data/golden/encoding_vectors.json.
-ENCODER_REVISION = 4  # 4: house number token, OCR digits in names, nickname ranking
+ENCODER_REVISION = 5  # 5: placeholder given names (WIFE, MRS, FNU...) encoded as missing
 
 
 def _column(table: pa.Table, name: str) -> tuple[np.ndarray, list[Any]]:
