@@ -28,6 +28,7 @@ import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ._io import clean_stale_temps
@@ -43,7 +44,7 @@ BATCH_META = b"xverify.batch"
 
 
 def batch_digest(
-    encoded: Path,
+    encoded: Path | pa.Table,
     register: Path,
     config: MatchConfig,
     schema: EncodingSchema,
@@ -51,9 +52,15 @@ def batch_digest(
 ) -> str:
     """SHA-256 naming one batch: what it was decided from and how."""
     h = hashlib.sha256(b"xverify/batch/v1\n")
-    with Path(encoded).open("rb") as fh:
-        while chunk := fh.read(1 << 22):
-            h.update(chunk)
+    if isinstance(encoded, pa.Table):  # an in-memory batch: its Arrow IPC bytes
+        sink = pa.BufferOutputStream()
+        with pa.ipc.new_stream(sink, encoded.schema) as writer:
+            writer.write_table(encoded)
+        h.update(sink.getvalue())
+    else:
+        with Path(encoded).open("rb") as fh:
+            while chunk := fh.read(1 << 22):
+                h.update(chunk)
     settings = {  # batch_rows changes speed, not outcomes: a rerun with another is one batch
         "config": {k: v for k, v in config.to_dict().items() if k != "batch_rows"},
         "schema": schema.to_json(),

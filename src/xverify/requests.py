@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
@@ -224,13 +225,31 @@ _TEXT_COLUMNS = frozenset(REQUIRED_COLUMNS + OPTIONAL_COLUMNS) - {
 }
 
 
-def read_submissions(path: str | Path) -> pa.Table:
-    """Read a submissions CSV (UTF-8, header) or Parquet file, checking the file contract.
+def read_submissions(source: str | Path | pd.DataFrame | pa.Table) -> pa.Table:
+    """Read submissions — a CSV (UTF-8, header) or Parquet file, a pandas DataFrame or an Arrow
+    table — checking the file contract.
 
     Every column comes back as a string column (CSV) or its Parquet type if acceptable. Raises
     :class:`InputError` naming file, row (1 = first data row) and column, never a value.
     """
-    p = Path(path)
+    if isinstance(source, pd.DataFrame | pa.Table):
+        label = f"submissions {type(source).__name__}"
+        try:
+            table = (
+                pa.Table.from_pandas(source, preserve_index=False)
+                if isinstance(source, pd.DataFrame)
+                else source
+            )
+        except (pa.ArrowException, ValueError, TypeError):
+            raise InputError.at("columns Arrow cannot represent", file=label) from None
+        table = _conform(table, label)
+        _check_table(table, label)
+        return table
+    if not isinstance(source, str | Path):
+        raise InputError(
+            "read_submissions: source must be a file path, a pandas DataFrame or an Arrow table"
+        )
+    p = Path(source)
     if not p.is_file():
         raise InputError.at("no such file", file=str(p))
     table = _read_parquet(p) if p.suffix.lower() in (".parquet", ".pq") else _read_csv(p)
@@ -244,6 +263,12 @@ def _read_parquet(p: Path) -> pa.Table:
         table.column_names  # noqa: B018 -- a damaged name fails here (UnicodeDecodeError)
     except (pa.ArrowException, OSError, ValueError):
         raise InputError.at("not a readable Parquet file", file=str(p)) from None
+    return _conform(table, str(p))
+
+
+def _conform(table: pa.Table, p: str) -> pa.Table:
+    """Check a typed table's columns (file or in-memory ``p``) against the submissions contract
+    and cast them to text."""
     if table.num_rows == 0:
         raise InputError.at("file has no rows", file=str(p))
     _check_columns(table.column_names, str(p))
@@ -620,14 +645,15 @@ def _years_array(years: np.ndarray, keep: np.ndarray) -> pa.Array:
 
 
 def encode_requests(
-    table: pa.Table,
+    table: pa.Table | pd.DataFrame,
     secret: LinkageSecret,
     schema: EncodingSchema | None = None,
     policy: RequestPolicy | None = None,
     *,
     encode_rejected: bool = False,
 ) -> tuple[pa.Table, Validation]:
-    """Validate and encode submissions; returns the encoded table (docs/formats.md) and checks.
+    """Validate and encode submissions (a table or a pandas DataFrame); returns the encoded
+    table (docs/formats.md, with the file's metadata) and the checks.
 
     Rejected rows keep their request metadata and get all-zero encodings (every field marked
     missing): their identity fields reach the encoder as nulls, so they are never hashed.
@@ -635,6 +661,8 @@ def encode_requests(
     auditor's replay of procedures that never validated, on synthetic data.
     """
     schema = schema or EncodingSchema()
+    if not isinstance(table, pa.Table):  # a DataFrame: through the reader's contract checks
+        table = read_submissions(table)
     v = validate_requests(table, policy)
     accepted = v.accepted
     encoded_rows = np.ones_like(accepted) if encode_rejected else accepted
@@ -658,7 +686,8 @@ def encode_requests(
     out = pa.table(meta_cols)
     for name in encoded.column_names:
         out = out.append_column(encoded.schema.field(name), encoded.column(name))
-    return out, v
+    # the file's metadata travels with the table: Verifier.verify takes it as it is
+    return out.replace_schema_metadata(file_metadata(schema, secret, "submissions")), v
 
 
 def file_metadata(schema: EncodingSchema, secret: LinkageSecret, kind: str) -> dict[bytes, bytes]:
@@ -687,7 +716,6 @@ def encode_submissions_file(
     check_writable(out, force=force)
     table = read_submissions(source)
     encoded, v = encode_requests(table, secret, schema, policy)
-    encoded = encoded.replace_schema_metadata(file_metadata(schema, secret, "submissions"))
     plain = [f.name for f in encoded.schema if pa.types.is_fixed_size_binary(f.type)]
     with atomic_path(out, force=force) as tmp:
         # keyed tokens and filters are random bytes: compressing or dictionary-encoding them

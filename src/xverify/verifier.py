@@ -253,7 +253,7 @@ class Verifier:
         return self._stats
 
     def verify(
-        self, encoded: Path | str, out: Path | str | None = None, *, force: bool = False
+        self, encoded: Path | str | pa.Table, out: Path | str | None = None, *, force: bool = False
     ) -> Result:
         """Decide every request of an encoded submissions file and log its disclosures once.
 
@@ -273,9 +273,8 @@ class Verifier:
                 expected_fingerprint=self._secret.fingerprint(),
             )
             model_json = None if self._model is None else self._model.to_json()
-            batch = batch_digest(
-                Path(encoded), self.register_path, self.config, self.schema, model_json
-            )
+            source = encoded if isinstance(encoded, pa.Table) else Path(encoded)
+            batch = batch_digest(source, self.register_path, self.config, self.schema, model_json)
         if out is None:
             result, events = self._decide(table, batch)
             return self._commit(result, events)

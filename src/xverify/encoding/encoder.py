@@ -461,26 +461,32 @@ def encode_frame(
 
 
 def read_encoded(
-    path: str | Path,
+    path: str | Path | pa.Table,
     expected_schema: EncodingSchema | None = None,
     expected_fingerprint: str | None = None,
 ) -> tuple[pa.Table, EncodingSchema, str]:
     """Read an encoded submissions file and check it against its contract and the reader's own
     schema, encoder revision and key fingerprint.
 
-    Returns ``(table, schema, fingerprint)``; the request metadata columns come back as
+    ``path`` may also be the table :func:`xverify.encode_requests` returned. Returns
+    ``(table, schema, fingerprint)``; the request metadata columns come back as
     :data:`~xverify.encoding.schema.REQUEST_FIELDS` types (see :func:`check_request_columns`).
     Raises :class:`SchemaError` when the file has no, another or a malformed schema, another
     encoder revision or kind, or encoded columns that do not match its schema;
     :class:`SecretError` when it was encoded under another key; :class:`InputError` when it is
     not a readable Parquet file or its request columns break the contract.
     """
-    p = Path(path)
-    try:
-        table = pq.read_table(p)
-        table.column_names  # noqa: B018 -- a damaged name fails here (UnicodeDecodeError)
-    except (pa.ArrowException, OSError, ValueError):
-        raise InputError.at("not a readable encoded Parquet file", file=str(p)) from None
+    if isinstance(path, pa.Table):  # as encode_requests returned it, metadata included
+        table, p = path, Path("<encoded table>")
+    elif isinstance(path, str | Path):
+        p = Path(path)
+        try:
+            table = pq.read_table(p)
+            table.column_names  # noqa: B018 -- a damaged name fails here (UnicodeDecodeError)
+        except (pa.ArrowException, OSError, ValueError):
+            raise InputError.at("not a readable encoded Parquet file", file=str(p)) from None
+    else:
+        raise InputError("encoded submissions must be a file path or an Arrow table")
     meta = table.schema.metadata or {}
     if META_SCHEMA not in meta or META_FINGERPRINT not in meta:
         raise SchemaError(f"{p}: no xverify encoding schema or key fingerprint in the metadata")
