@@ -91,7 +91,8 @@ class Summary:
         counts = {str(o): int(n) for o, n in decisions["outcome"].value_counts().items()}
         return cls(len(decisions), counts, reasons, candidate_pairs, dict(seconds))
 
-    def lines(self) -> list[str]:
+    def lines(self, *, timings: bool = True) -> list[str]:
+        """The summary as text; ``timings=False`` leaves out what varies from run to run."""
         out = [f"requests: {self.requests}"]
         for o in Outcome:
             out.append(f"  {o.value:<24} {self.outcomes.get(o.value, 0):>9}")
@@ -99,7 +100,7 @@ class Summary:
             out += [f"    {r:<22} {n:>9}" for r, n in sorted(reasons.items())]
         if self.candidate_pairs is not None:
             out.append(f"candidate pairs kept after scoring: {self.candidate_pairs}")
-        if self.seconds:
+        if self.seconds and timings:
             out.append("time: " + ", ".join(f"{k} {v:.2f}s" for k, v in self.seconds.items()))
         return out
 

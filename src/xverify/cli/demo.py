@@ -21,17 +21,25 @@ import click
 @click.option("--requests", "count", type=int, default=2_000, show_default=True,
               help="Number of requests.")  # fmt: skip
 @click.option("--profile", default="realistic", show_default=True,
-              type=click.Choice(["clean", "realistic", "hard", "replay-2025"]),
+              type=click.Choice(["clean", "realistic", "hard", "replay-2025", "survey"]),
               help="Submission profile.")  # fmt: skip
-@click.option("--seed", type=int, default=1, show_default=True)
+@click.option("--seed", type=int, default=1, show_default=True,
+              help="Seeds the world and the demo key: same seed, same numbers.")  # fmt: skip
 @click.option("--force", is_flag=True, help="Replace an existing demo folder.")
 def demo(outdir: Path, people: int, count: int, profile: str, seed: int, force: bool) -> None:
-    """Run synth -> encode -> match -> audit on synthetic data and print what happened."""
+    """Run synth -> encode -> match -> audit on synthetic data and print what happened.
+
+    Deterministic: the linkage key is derived from ``--seed`` (a published derivation, for the
+    demo only: never for real data), so every run and machine prints the same summary; only the
+    times differ.
+    """
+    import hashlib
+
     import numpy as np
 
     from ..audit import compute_metrics
     from ..auditlog import head_path
-    from ..encoding.keys import write_secret
+    from ..encoding.keys import LinkageSecret, write_secret
     from ..errors import OutputError
     from ..requests import encode_submissions_file
     from ..signing import write_signing_key
@@ -52,7 +60,8 @@ def demo(outdir: Path, people: int, count: int, profile: str, seed: int, force: 
         )
         write_submissions(requests, subs, truth, force=True)
     with _step("requester: keygen + encode"):
-        secret = write_secret(outdir / "linkage.key", force=True)
+        demo_key = LinkageSecret(hashlib.sha256(f"xverify demo key {seed}".encode()).digest())
+        secret = write_secret(outdir / "linkage.key", force=True, secret=demo_key)
         validation = encode_submissions_file(
             requests / "submissions.csv", outdir / "encoded.parquet", secret, force=True
         )
@@ -69,15 +78,23 @@ def demo(outdir: Path, people: int, count: int, profile: str, seed: int, force: 
     click.echo("")
     click.echo(f"{people:,} people, {count:,} {profile} requests, "
                f"{int(validation.accepted.sum()):,} accepted by the legal checks")  # fmt: skip
-    for line in result.summary.lines():
+    for line in result.summary.lines(timings=False):
         click.echo(line)
     click.echo("")
-    click.echo(metrics.headline())
+    click.echo("auditor's view (95% Wilson intervals):")
+    for row in metrics.headline().itertuples(index=False):
+        label = _METRIC_WORDS.get(str(row.metric), str(row.metric))
+        click.echo(f"  {label:<46} {row.k:>6,} of {row.n:<6,} {row.value:>7.2%}  "
+                   f"[{row.low:.2%}, {row.high:.2%}]")  # fmt: skip
+    click.echo("")
+    click.echo(
+        "time per stage: " + ", ".join(f"{k} {v:.2f}s" for k, v in result.summary.seconds.items())
+    )
     click.echo("")
     click.echo(f"files in {outdir}/:")
     click.echo("  register/              synthetic register (taxpayers, addresses, returns)")
     click.echo("  requests/              submissions.csv (plaintext) and truth.parquet")
-    click.echo("  linkage.key            the shared secret (mode 0600)")
+    click.echo("  linkage.key            the shared secret (mode 0600; derived from --seed)")
     click.echo("  encoded.parquet        what the requester sends: tokens and Bloom filters")
     click.echo("  match/response.*       what the custodian returns: identity for VERIFIED only")
     click.echo("  match/decisions.parquet  custodian/auditor evidence per request")
@@ -87,6 +104,20 @@ def demo(outdir: Path, people: int, count: int, profile: str, seed: int, force: 
     click.echo("next (the HTML report needs the report extra: pip install 'xverify[report]'):")
     click.echo(f"  xverify audit --decisions {outdir}/match/decisions.parquet "
                f"--truth {requests}/truth.parquet --out {outdir}/audit")  # fmt: skip
+
+
+#: the headline metrics in words
+_METRIC_WORDS = {
+    "overmatch_per_verified": "wrong person, of the VERIFIED",
+    "overmatch_per_request": "wrong person, of all requests",
+    "address_unconfirmed": "VERIFIED without a confirmed address",
+    "recall": "verifiable requests VERIFIED (recall)",
+    "undermatch": "verifiable requests not VERIFIED",
+    "name_only_share": "NAME_ONLY, of all requests",
+    "ambiguous_share": "AMBIGUOUS, of all requests",
+    "invalid_rejected": "invalid requests rejected",
+    "valid_rejected": "valid requests rejected",
+}
 
 
 @contextlib.contextmanager

@@ -174,11 +174,14 @@ class LinkageSecret:
         raise TypeError("a LinkageSecret cannot be pickled")
 
 
-def write_secret(path: str | os.PathLike[str], *, force: bool = False) -> LinkageSecret:
-    """Write a fresh secret as hex to ``path`` with mode 0600 (atomically); refuse to overwrite."""
+def write_secret(
+    path: str | os.PathLike[str], *, force: bool = False, secret: LinkageSecret | None = None
+) -> LinkageSecret:
+    """Write a fresh secret (or ``secret``) as hex to ``path`` with mode 0600, atomically;
+    refuse to overwrite."""
     p = Path(path)
     check_writable(p, force=force)
-    secret = LinkageSecret.generate()
+    secret = secret or LinkageSecret.generate()
     with atomic_path(p, force=force) as tmp:
         os.chmod(tmp, 0o600)
         with open(tmp, "w", encoding="ascii") as fh:
