@@ -53,11 +53,11 @@ from .matching.model import MatchModel
 from .matching.pipeline import PipelineConfig, score_candidates, train_model
 from .matching.score import ScoredPairs, empty_scored
 from .outcomes import Outcome
+from .progress import CountingEngine, Progress, silent
 from .register import EncodedRegister, encode_register, identities
 from .requests import ReasonCode
 from .signing import SigningKey
 
-Progress = Callable[[str], None]  # told the name of each stage as it starts
 #: EM needs patterns, not volume: the model is trained on at most this many requests
 TRAINING_REQUESTS = 20_000
 #: pairs below this weight (2^-16 odds) are dropped after scoring: even a thousand of them
@@ -221,7 +221,7 @@ class Verifier:
         self.log = _open_log(log, signing_key)
         self._model = model
         self._cache_dir = cache_dir
-        self._progress = progress
+        self._progress: Progress = progress or silent
         self.engine: Engine = engine or LocalEngine()
         self._register: EncodedRegister | None = None
         self._stats: TokenStats | None = None
@@ -231,26 +231,37 @@ class Verifier:
         return f"Verifier(register={str(self.register_path)!r}, config={self.config!r})"
 
     @contextmanager
-    def _timed(self, stage: str) -> Iterator[None]:
-        if self._progress is not None:
-            self._progress(stage)
+    def _timed(self, stage: str, total: int | None = None) -> Iterator[Callable[[int], None]]:
+        """Time a stage and report its progress (``total`` units, advanced by what it yields)."""
+        advance = self._progress(stage, total)
         start = time.perf_counter()
-        yield
+        yield advance
         self.seconds[stage] = self.seconds.get(stage, 0.0) + time.perf_counter() - start
+
+    def _counted(self, advance: Callable[[int], None]) -> Engine:
+        """The engine, reporting each register part it finishes."""
+        return CountingEngine(self.engine, advance)
 
     def encoded_register(self) -> EncodedRegister:
         """The encoded register, from the cache when register, key and schema are unchanged."""
         if self._register is None:
-            with self._timed("register"):
+            with self._timed("register") as advance:
                 self._register = encode_register(
-                    self.register_path, self._secret, self.schema, cache_dir=self._cache_dir
+                    self.register_path,
+                    self._secret,
+                    self.schema,
+                    cache_dir=self._cache_dir,
+                    progress=advance,
                 )
         return self._register
 
-    def _token_stats(self, register: EncodedRegister) -> TokenStats:
+    def _token_stats(
+        self, register: EncodedRegister, advance: Callable[[int], None] | None = None
+    ) -> TokenStats:
         """Token frequencies of the encoded register, counted once per Verifier."""
         if self._stats is None:
-            self._stats = TokenStats.from_batches(register.batches, engine=self.engine)
+            engine = self.engine if advance is None else self._counted(advance)
+            self._stats = TokenStats.from_batches(register.batches, engine=engine)
         return self._stats
 
     def verify(
@@ -341,18 +352,19 @@ class Verifier:
         model, scored = self._model, empty_scored()
         stats: TokenStats | None = None
         if subs.num_rows:  # with every request rejected there is nothing to score
-            with self._timed("stats"):
-                stats = self._token_stats(register)
-            with self._timed("train"):
+            counted = self._stats is None
+            with self._timed("stats", register.rows if counted else 0) as advance:
+                stats = self._token_stats(register, advance)
+            with self._timed("train", register.rows if model is None else 0) as advance:
                 model = model or train_model(
                     _sample(subs, TRAINING_REQUESTS, rng),
                     register.batches,
                     self.schema,
                     rng,
                     stats=stats,
-                    engine=self.engine,
+                    engine=self._counted(advance),
                 )
-            with self._timed("score"):
+            with self._timed("score", register.rows) as advance:
                 # pairs this far below even chance cannot move any decision: drop them early
                 pipeline = PipelineConfig(
                     min_weight=NEGLIGIBLE_BITS, min_name_weight=self.config.name_min_bits
@@ -364,7 +376,7 @@ class Verifier:
                     pipeline,
                     stats,
                     batch_rows=self.config.batch_rows,
-                    engine=self.engine,
+                    engine=self._counted(advance),
                 )
         with self._timed("decide"):
             requests = self._requests(table, accepted, register, subs, stats)

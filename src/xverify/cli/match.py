@@ -39,6 +39,9 @@ from ..errors import AuditLogError
 @click.option("--margin", "margin_bits", type=float, default=None,
               help="Lead in bits over the runner-up (default 6; overrides --config).")  # fmt: skip
 @click.option("--force", is_flag=True, help="Replace existing output files.")
+@click.option(
+    "--quiet", is_flag=True, help="No progress bars (none either when stderr is no terminal)."
+)
 def match(
     encoded: Path,
     key_file: Path,
@@ -54,6 +57,7 @@ def match(
     threshold: float | None,
     margin_bits: float | None,
     force: bool,
+    quiet: bool,
 ) -> None:
     """Match ENCODED submissions against the register; disclose identity for VERIFIED only."""
     from dataclasses import replace
@@ -64,6 +68,7 @@ def match(
     from ..encoding.keys import LinkageSecret
     from ..errors import ConfigError
     from ..matching.model import MatchModel
+    from ..progress import Bars, silent
     from ..signing import SigningKey
     from ..verifier import Delivered, Verifier
 
@@ -82,6 +87,7 @@ def match(
     if margin_bits is not None:
         config = replace(config, margin_bits=margin_bits)
     model = MatchModel.from_json(Path(model_file).read_text()) if model_file else None
+    bars = silent if quiet or not sys.stderr.isatty() else Bars()
     verifier = Verifier(
         register,
         secret,
@@ -89,9 +95,13 @@ def match(
         log=AuditLog(log_path or outdir / "audit.log", signing_key=signer),
         model=model,
         cache_dir=cache_dir,
-        progress=_progress if sys.stderr.isatty() else None,
+        progress=bars,
     )
-    result = verifier.verify(encoded, out=outdir, force=force)
+    try:
+        result = verifier.verify(encoded, out=outdir, force=force)
+    finally:
+        if isinstance(bars, Bars):
+            bars.close()
     for line in result.summary.lines():
         click.echo(line)
     names = ", ".join(p.name for p in result.written)
@@ -106,10 +116,6 @@ def match(
     assert verifier.log is not None
     click.echo(f"audit log: {verifier.log.path} (head file {verifier.log.head_path})")
     click.echo(f"signed head: {verifier.log.head()}")
-
-
-def _progress(stage: str) -> None:
-    click.echo(f"  {stage} ...", err=True)
 
 
 @click.group()
