@@ -144,3 +144,21 @@ def test_key_file_open_to_group_or_others_is_refused(tmp_path, monkeypatch, mode
         LinkageSecret.from_file(p)
     monkeypatch.setenv("XVERIFY_ALLOW_INSECURE_KEY_FILE", "1")
     assert LinkageSecret.from_file(p) == s
+
+
+def test_every_command_finds_the_key_the_same_way(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """--key FILE, then $XVERIFY_SECRET (hex), then the file named by $XVERIFY_KEY_FILE."""
+    from xverify.encoding.keys import write_secret
+
+    flag = write_secret(tmp_path / "flag.key")
+    named = write_secret(tmp_path / "named.key")
+    env = LinkageSecret.generate()
+    monkeypatch.delenv("XVERIFY_SECRET", raising=False)
+    monkeypatch.delenv("XVERIFY_KEY_FILE", raising=False)
+    with pytest.raises(SecretError, match="no linkage secret"):
+        LinkageSecret.resolve()
+    monkeypatch.setenv("XVERIFY_KEY_FILE", str(tmp_path / "named.key"))
+    assert LinkageSecret.resolve() == named
+    monkeypatch.setenv("XVERIFY_SECRET", env.to_hex())
+    assert LinkageSecret.resolve() == env
+    assert LinkageSecret.resolve(tmp_path / "flag.key") == flag

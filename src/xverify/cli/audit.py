@@ -10,6 +10,7 @@ import click
 
 from .._io import atomic_dir, check_writable
 from ..errors import ConfigError
+from ._options import key_option
 
 if TYPE_CHECKING:
     from ..audit.metrics import AuditMetrics
@@ -119,7 +120,7 @@ def _summary(metrics: AuditMetrics, op: OperatingPoint | None) -> None:
 
 @audit.command("replay")
 @click.option("--submissions", type=_PATH, help="Plaintext synthetic submissions (CSV/Parquet).")
-@click.option("--key", "key_file", type=_PATH, help="Linkage secret (with --submissions).")
+@key_option
 @click.option("--register", type=_DIR, help="Register folder (with --submissions).")
 @click.option(
     "--evidence",
@@ -162,10 +163,10 @@ def replay_cmd(
     """
     if (evidence is None) == (submissions is None):
         raise ConfigError(
-            "replay needs either --evidence or --submissions with --key and --register"
+            "replay needs either --evidence or --submissions with --register (and a key)"
         )
-    if submissions is not None and (key_file is None or register is None):
-        raise ConfigError("--submissions needs --key and --register")
+    if submissions is not None and register is None:
+        raise ConfigError("--submissions needs --register")
     check_writable(out, force=force)
     from ..audit import inputs, policies
 
@@ -186,8 +187,8 @@ def replay_cmd(
         from ..audit.evidence import build_evidence
         from ..encoding.keys import LinkageSecret
 
-        assert key_file is not None and register is not None
-        ev = build_evidence(submissions, register, LinkageSecret.from_file(key_file), config=config)
+        assert register is not None
+        ev = build_evidence(submissions, register, LinkageSecret.resolve(key_file), config=config)
     else:
         assert evidence is not None
         ev = inputs.read_table(evidence)

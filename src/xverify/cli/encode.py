@@ -7,8 +7,9 @@ from pathlib import Path
 
 import click
 
-from ..encoding.keys import ENV_VAR, LinkageSecret, write_secret
+from ..encoding.keys import LinkageSecret, write_secret
 from ..requests import ReasonCode, RequestPolicy, encode_submissions_file
+from ._options import key_option
 
 
 @click.command()
@@ -47,12 +48,7 @@ def keygen(out: Path | None, signing: Path | None, force: bool) -> None:
 
 @click.command()
 @click.argument("submissions", type=click.Path(dir_okay=False, path_type=Path))
-@click.option(
-    "--key",
-    "key",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help=f"Linkage secret file (default: hex secret in ${ENV_VAR}).",
-)
+@key_option
 @click.option(
     "--out",
     "out",
@@ -68,11 +64,11 @@ def keygen(out: Path | None, signing: Path | None, force: bool) -> None:
 )
 @click.option("--force", is_flag=True, help="Replace an existing output file.")
 def encode(
-    submissions: Path, key: Path | None, out: Path, policy: Path | None, force: bool
+    submissions: Path, key_file: Path | None, out: Path, policy: Path | None, force: bool
 ) -> None:
     """Validate every request (26 U.S.C. 6103(i)(2)(B)) and encode the accepted ones."""
     started = time.perf_counter()
-    secret = LinkageSecret.from_file(key) if key is not None else LinkageSecret.from_env()
+    secret = LinkageSecret.resolve(key_file)
     pol = RequestPolicy.from_json(policy) if policy is not None else RequestPolicy()
     result = encode_submissions_file(submissions, out, secret, policy=pol, force=force)
     n = len(result.code)

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from ..errors import AuditLogError
+from ._options import key_option
 
 
 @click.command(
@@ -15,8 +16,7 @@ from ..errors import AuditLogError
     "--register reg encoded.parquet --out out"
 )
 @click.argument("encoded", type=click.Path(path_type=Path))
-@click.option("--key", "key_file", required=True, type=click.Path(path_type=Path),
-              help="Linkage secret file (from 'xverify keygen').")  # fmt: skip
+@key_option
 @click.option("--register", "register", required=True, type=click.Path(path_type=Path),
               help="Register folder (taxpayers.parquet, addresses.parquet).")  # fmt: skip
 @click.option("--out", "outdir", required=True, type=click.Path(path_type=Path),
@@ -78,7 +78,7 @@ def match(
             "or, for an unsigned log that never verifies, --unsigned-log"
         )
     signer = SigningKey.from_file(signing_key) if signing_key is not None else None
-    secret = LinkageSecret.from_file(key_file)
+    secret = LinkageSecret.resolve(key_file)
     config = MatchConfig.from_file(config_file) if config_file else MatchConfig()
     if disclose:
         config = replace(config, disclose=parse_fields(disclose.split(",")))

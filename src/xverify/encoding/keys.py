@@ -50,6 +50,8 @@ MIN_SECRET_BYTES = 32
 #: read as bytes holds at most 16 (hex) or few more, a repeated pattern fewer
 MIN_DISTINCT_BYTES = 17
 ENV_VAR = "XVERIFY_SECRET"
+#: names a key file when neither ``--key`` nor ``XVERIFY_SECRET`` is given
+KEY_FILE_VAR = "XVERIFY_KEY_FILE"
 #: set to 1 to read a key file that group or others may access (shared mounts, containers)
 INSECURE_KEY_FILE_ENV = "XVERIFY_ALLOW_INSECURE_KEY_FILE"
 #: a key file is a short hex line; anything larger is not a key file (and is not read whole)
@@ -98,6 +100,18 @@ class LinkageSecret:
         if not re.fullmatch(r"[0-9A-Fa-f]+", digits) or len(digits) % 2:
             raise SecretError("linkage secret is not valid hex (an even number of hex digits)")
         return cls(bytes.fromhex(digits))
+
+    @classmethod
+    def resolve(cls, key_file: str | os.PathLike[str] | None = None) -> LinkageSecret:
+        """The secret every command uses, looked up in this order: the ``--key`` file given,
+        the hex secret in ``XVERIFY_SECRET``, the key file named by ``XVERIFY_KEY_FILE``."""
+        if key_file is not None:
+            return cls.from_file(key_file)
+        if os.environ.get(ENV_VAR):
+            return cls.from_env()
+        if os.environ.get(KEY_FILE_VAR):
+            return cls.from_file(os.environ[KEY_FILE_VAR])
+        raise SecretError(f"no linkage secret: pass --key FILE, or set {ENV_VAR} or {KEY_FILE_VAR}")
 
     @classmethod
     def from_env(cls, var: str = ENV_VAR) -> LinkageSecret:

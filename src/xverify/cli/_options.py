@@ -1,0 +1,17 @@
+"""Options shared by several commands, defined once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+#: the linkage secret: --key FILE, else $XVERIFY_SECRET (hex), else $XVERIFY_KEY_FILE
+key_option = click.option(
+    "--key",
+    "key_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Linkage secret file (from 'xverify keygen'); without it the hex secret in "
+    "$XVERIFY_SECRET, else the file named by $XVERIFY_KEY_FILE.",
+)
