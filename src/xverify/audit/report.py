@@ -39,7 +39,7 @@ def _figure(**kwargs: Any) -> Figure:
     try:
         from matplotlib.figure import Figure
     except ModuleNotFoundError:
-        raise ConfigError("plots need matplotlib: pip install 'xverify[report]'") from None
+        raise ConfigError("plots need matplotlib (a dependency of xverify: reinstall it)") from None
     return Figure(**kwargs)
 
 

@@ -101,7 +101,7 @@ def demo(outdir: Path, people: int, count: int, profile: str, seed: int, force: 
     click.echo("  custodian.key(.pub)    the custodian's log-signing key pair (private: 0600)")
     click.echo("  audit.log(.head)       signed hash-chained log and its latest signed head")
     click.echo(f"  check it: xverify log verify {log_path} --public-key {outdir}/custodian.key.pub")
-    click.echo("next (the HTML report needs the report extra: pip install 'xverify[report]'):")
+    click.echo("next, the auditor's metrics and HTML report:")
     click.echo(f"  xverify audit --decisions {outdir}/match/decisions.parquet "
                f"--truth {requests}/truth.parquet --out {outdir}/audit")  # fmt: skip
 
