@@ -57,6 +57,27 @@ def run(
 NAMES = [c.name.lower() for c in Comparison]
 
 
+def decide_one(levels: np.ndarray, weight: float, given_on_file: bool | None = None) -> pd.Series:
+    """The decision of one request with one candidate at an agreeing address on file."""
+    req = Requests(
+        request_id=np.array(["R0"], dtype=object),
+        accepted=np.ones(1, dtype=bool),
+        reason=np.full(1, "", dtype=object),
+        span_mask=np.full(1, ALL_YEARS, dtype=np.uint32),
+        given_on_file=None if given_on_file is None else np.array([given_on_file]),
+    )
+    cand = Candidates(
+        request=np.zeros(1, np.int64),
+        person=np.zeros(1, np.int64),
+        years=np.full(1, ALL_YEARS, np.uint32),
+        weight=np.array([weight]),
+        name_weight=np.array([weight / 2]),
+        address_agrees=np.ones(1, bool),
+        levels=levels,
+    )
+    return decide(req, cand, TINS, NAMES, MatchConfig(), FIRST).iloc[0]
+
+
 def name_levels(n: int, given: np.ndarray | int = Given.ALL_EXACT) -> np.ndarray:
     """Levels of ``n`` pairs: names exact (or the ``given`` levels), address exact, the rest
     missing."""
@@ -247,22 +268,7 @@ def test_padding_a_batch_cannot_lower_the_housemate_rates_below_their_floors() -
 def test_a_given_name_that_disagrees_outright_is_never_verified(given: int) -> None:
     """The household trap: a non-filing housemate with the filer's surname and address, and a
     different given name, whatever the weight the rest of the evidence gives."""
-    req = Requests(
-        request_id=np.array(["R0"], dtype=object),
-        accepted=np.ones(1, dtype=bool),
-        reason=np.full(1, "", dtype=object),
-        span_mask=np.full(1, ALL_YEARS, dtype=np.uint32),
-    )
-    cand = Candidates(
-        request=np.zeros(1, np.int64),
-        person=np.zeros(1, np.int64),
-        years=np.full(1, ALL_YEARS, np.uint32),
-        weight=np.array([60.0]),
-        name_weight=np.array([30.0]),
-        address_agrees=np.ones(1, bool),
-        levels=name_levels(1, given),
-    )
-    row = decide(req, cand, TINS, NAMES, MatchConfig(), FIRST).iloc[0]
+    row = decide_one(name_levels(1, given), weight=60.0)
     assert row.outcome != Outcome.VERIFIED
     want = Why.GIVEN_NAME_DISAGREES if given == Given.ELSE else Why.PLACEHOLDER_NAME
     assert row.reason == want
@@ -303,25 +309,9 @@ def test_every_undisclosed_decision_says_what_failed() -> None:
 def test_another_real_name_at_the_filers_home_is_withheld(
     given: int, on_file: bool, birth_date: int, verified: bool
 ) -> None:
-    req = Requests(
-        request_id=np.array(["R0"], dtype=object),
-        accepted=np.ones(1, dtype=bool),
-        reason=np.full(1, "", dtype=object),
-        span_mask=np.full(1, ALL_YEARS, dtype=np.uint32),
-        given_on_file=np.array([on_file]),
-    )
     levels = name_levels(1, given)
     levels[:, Comparison.BIRTH_DATE] = birth_date
-    cand = Candidates(
-        request=np.zeros(1, np.int64),
-        person=np.zeros(1, np.int64),
-        years=np.full(1, ALL_YEARS, np.uint32),
-        weight=np.array([40.0]),
-        name_weight=np.array([20.0]),
-        address_agrees=np.ones(1, bool),
-        levels=levels,
-    )
-    row = decide(req, cand, TINS, NAMES, MatchConfig(), FIRST).iloc[0]
+    row = decide_one(levels, weight=40.0, given_on_file=on_file)
     assert (row.outcome == Outcome.VERIFIED) is verified
     if not verified:
         assert row.outcome == Outcome.AMBIGUOUS and row.reason == Why.HOUSEMATE_RISK
