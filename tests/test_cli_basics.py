@@ -21,7 +21,7 @@ def test_version() -> None:
 def test_help_lists_subcommands() -> None:
     out = run("--help")
     assert out.returncode == 0
-    for name in ("synth", "encode", "keygen", "match", "demo", "audit", "log"):
+    for name in ("synth", "encode", "keygen", "match", "demo", "audit", "log", "explain"):
         assert name in out.stdout
 
 
