@@ -38,7 +38,7 @@ def profile_table(secret: LinkageSecret, cache: Path) -> pd.DataFrame:
     for profile in PROFILES:
         table, _ = encode_requests(read_submissions(SAMPLE / profile / "submissions.csv"), secret)
         verifier = Verifier(SAMPLE / "register", secret, MatchConfig(), log=None, cache_dir=cache)
-        decisions = verifier.match(table).decisions
+        decisions = verifier.match(table).identified(verifier.encoded_register().tins)
         m = audit.compute_metrics(decisions, audit.load_truth(SAMPLE / profile / "truth.parquet"))
         t = m.truth
         assert t is not None
@@ -91,7 +91,7 @@ def survey_strata(secret: LinkageSecret, cache: Path) -> pd.DataFrame:
     subs = read_submissions(SAMPLE / "survey" / "submissions.csv")
     table, _ = encode_requests(subs, secret)
     verifier = Verifier(SAMPLE / "register", secret, MatchConfig(), log=None, cache_dir=cache)
-    d = verifier.match(table).decisions
+    d = verifier.match(table).identified(verifier.encoded_register().tins)
     truth = pd.read_parquet(SAMPLE / "survey" / "truth.parquet")
     m = d.merge(truth, on="request_id", suffixes=("", "_true"))
     birth = subs.column("birth_date").to_pandas().fillna("").astype(str).str.len() > 0

@@ -58,6 +58,10 @@ def test_a_shipping_engine_gives_the_local_decisions(tmp_path: Path) -> None:
     assert isinstance(shipping, Engine)  # the protocol is all an engine needs
     local, shipped = decisions(LocalEngine()), decisions(shipping)
     pd.testing.assert_frame_equal(local, shipped)
+    # match() names people by register row, never by TIN: verify() alone yields TINs, and logs
+    assert "tin" not in local.columns and local["person"].notna().any()
+    tins = set(pd.read_parquet(SAMPLE / "register" / "taxpayers.parquet", columns=["tin"])["tin"])
+    assert not tins & set(local.astype(str).to_numpy().ravel())
     assert (local["outcome"] == "VERIFIED").sum() > 100
     # token counts, training and scoring all went through the engine
     assert len(shipping.shipped) >= 3

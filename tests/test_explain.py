@@ -18,10 +18,15 @@ KEY = LinkageSecret(hashlib.sha256(b"xverify tests/test_explain.py").digest())
 
 
 @pytest.fixture(scope="module")
-def matched(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    table, _ = encode_requests(read_submissions(SAMPLE / "hard" / "submissions.csv"), KEY)
+def verifier(tmp_path_factory: pytest.TempPathFactory) -> Verifier:
     cache = tmp_path_factory.mktemp("cache")
-    return Verifier(SAMPLE / "register", KEY, MatchConfig(), log=None, cache_dir=cache).match(table)
+    return Verifier(SAMPLE / "register", KEY, MatchConfig(), log=None, cache_dir=cache)
+
+
+@pytest.fixture(scope="module")
+def matched(verifier: Verifier):  # type: ignore[no-untyped-def]
+    table, _ = encode_requests(read_submissions(SAMPLE / "hard" / "submissions.csv"), KEY)
+    return verifier.match(table)
 
 
 def test_terms_sum_to_the_match_weight_for_every_outcome(matched) -> None:  # type: ignore[no-untyped-def]
@@ -53,10 +58,11 @@ def test_an_undisclosed_decision_says_what_failed(matched) -> None:  # type: ign
 
 def test_cli_explains_from_the_run_folder_without_register_values(
     matched,
+    verifier: Verifier,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],  # type: ignore[no-untyped-def]
 ) -> None:
-    d = matched.decisions
+    d = matched.identified(verifier.encoded_register().tins)  # as verify() writes them
     d.to_parquet(tmp_path / "decisions.parquet", index=False)
     matched.model.save(tmp_path / "model.json")
     verified = d[d["outcome"] == "VERIFIED"].iloc[0]

@@ -33,7 +33,8 @@ def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_decisions_match_the_golden_file(profile: str, cache: Path) -> None:
     table, _ = encode_requests(read_submissions(SAMPLE / profile / "submissions.csv"), KEY)
     verifier = Verifier(SAMPLE / "register", KEY, MatchConfig(), log=None, cache_dir=cache)
-    got = verifier.match(table).decisions[COLUMNS].reset_index(drop=True)
+    tins = verifier.encoded_register().tins
+    got = verifier.match(table).identified(tins)[COLUMNS].reset_index(drop=True)
     path = GOLDEN / f"decisions_{profile}.parquet"
     if os.environ.get("XVERIFY_REGEN_GOLDEN"):
         got.to_parquet(path, index=False)

@@ -316,7 +316,8 @@ def test_label_free_estimate_brackets_the_true_count(profile: str, tmp_path: Pat
     table, _, _ = read_encoded(tmp_path / "e.parquet")
     v = Verifier(SAMPLE / "register", secret, log=None, cache_dir=tmp_path / "cache")
     m = audit.compute_metrics(
-        v.match(table).decisions, audit.load_truth(SAMPLE / profile / "truth.parquet")
+        v.match(table).identified(v.encoded_register().tins),
+        audit.load_truth(SAMPLE / profile / "truth.parquet"),
     )
     assert m.truth is not None
     wrong = m.truth.overmatch_per_verified.k

@@ -107,12 +107,29 @@ class Summary:
 
 @dataclass(frozen=True)
 class Matched:
-    """Decisions with the evidence behind them (custodian/auditor only, never disclosed)."""
+    """Decisions with the evidence behind them (custodian/auditor only, never disclosed).
 
-    decisions: pd.DataFrame = field(repr=False)  # holds TINs: custodian and auditor only
+    From :meth:`Verifier.match` the decisions name the chosen person by ``person`` (a register
+    row index), not by TIN: the only path that yields a TIN for a request is ``verify``, which
+    logs it. :meth:`identified` puts the TINs back from the register's own TIN table, for an
+    auditor comparing with a synthetic truth.
+    """
+
+    decisions: pd.DataFrame = field(repr=False)
     model: MatchModel | None = field(repr=False)  # None when every request was rejected
     requests: Requests = field(repr=False)
     candidates: Candidates = field(repr=False)
+
+    def identified(self, tins: np.ndarray) -> pd.DataFrame:
+        """The decisions with ``tin`` for ``person``, from ``tins`` (person index -> TIN, e.g.
+        ``verifier.encoded_register().tins``)."""
+        person = self.decisions["person"]
+        tin = np.full(len(person), None, dtype=object)
+        known = person.notna().to_numpy()
+        tin[known] = np.asarray(tins, dtype=object)[person[known].to_numpy(dtype=np.int64)]
+        out = self.decisions.drop(columns="person")
+        out.insert(list(self.decisions.columns).index("person"), "tin", tin)
+        return out
 
 
 class Delivered(StrEnum):
@@ -315,7 +332,7 @@ class Verifier:
 
     def _decide(self, table: pa.Table, batch: str) -> tuple[Result, list[dict[str, Any]]]:
         """Match, decide and build the response and the log events (nothing logged yet)."""
-        matched = self.match(table)
+        matched = self._decide_all(table)
         with self._timed("disclose"):
             response = self._respond(table, matched.decisions)
             events = self._events(table, matched.decisions, response, batch, matched.model)
@@ -342,9 +359,20 @@ class Verifier:
     def match(self, table: pa.Table) -> Matched:
         """Score and decide an encoded table *without* disclosing or logging anything.
 
-        Custodian and auditor evidence only (the policy replay uses it); ``verify`` is the only
-        path that produces a response.
+        Custodian and auditor evidence only (the policy replay uses it). The chosen person is
+        named by register row index (``person``), never by TIN: ``verify`` is the only path that
+        yields TINs, and it logs them.
         """
+        matched = self._decide_all(table)
+        tin = matched.decisions["tin"]
+        index = {t: i for i, t in enumerate(self.encoded_register().tins.tolist())}
+        person = pd.Series([index.get(x) if x is not None else None for x in tin], dtype="Int64")
+        decisions = matched.decisions.drop(columns="tin")
+        decisions.insert(list(matched.decisions.columns).index("tin"), "person", person)
+        return replace(matched, decisions=decisions)
+
+    def _decide_all(self, table: pa.Table) -> Matched:
+        """Decisions with the chosen persons' TINs: for ``verify`` only, which logs them."""
         register = self.encoded_register()
         accepted = np.asarray(table.column("status").to_pylist(), dtype=object) == "ACCEPTED"
         subs = table.filter(pa.array(accepted))
