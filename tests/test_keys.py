@@ -162,3 +162,31 @@ def test_every_command_finds_the_key_the_same_way(tmp_path, monkeypatch) -> None
     monkeypatch.setenv("XVERIFY_SECRET", env.to_hex())
     assert LinkageSecret.resolve() == env
     assert LinkageSecret.resolve(tmp_path / "flag.key") == flag
+
+
+_STORE_KEY = bytes(range(32))
+
+
+def _secret_store() -> bytes:
+    """Stands for a cluster secret store (module level: importable where it runs)."""
+    return _STORE_KEY
+
+
+def test_providers_ship_a_place_never_the_key(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import pickle
+
+    from xverify import Verifier
+    from xverify.encoding.keys import KeyEnv, KeyFile, KeyFrom, provided
+
+    secret = write_secret(tmp_path / "linkage.key")
+    monkeypatch.setenv("XVERIFY_SECRET", secret.to_hex())
+    for provider in (KeyFile(str(tmp_path / "linkage.key")), KeyEnv()):
+        shipped = pickle.dumps(provider)
+        assert secret.to_hex().encode() not in shipped and secret._key not in shipped
+        assert provided(pickle.loads(shipped)) == secret
+    store = pickle.loads(pickle.dumps(KeyFrom(_secret_store)))
+    assert provided(store) == LinkageSecret(_STORE_KEY)
+    with pytest.raises(TypeError, match="cannot be pickled"):
+        pickle.dumps(secret)
+    v = Verifier(tmp_path, KeyFile(str(tmp_path / "linkage.key")), log=None)
+    assert v._secret == secret and secret.to_hex() not in repr(v)

@@ -33,7 +33,7 @@ from .config import MatchConfig
 from .delivery import BATCH_META, OUTPUTS, batch_digest
 from .disclosure import IdentityField, Response
 from .encoding.encoder import ENCODER_REVISION, read_encoded
-from .encoding.keys import LinkageSecret
+from .encoding.keys import LinkageSecret, SecretProvider, provided
 from .encoding.schema import EncodingSchema
 from .engines import Engine, LocalEngine
 from .errors import AuditLogError, ConfigError
@@ -220,7 +220,7 @@ class Verifier:
     def __init__(
         self,
         register: Path | str,
-        secret: LinkageSecret,
+        secret: LinkageSecret | SecretProvider,
         config: MatchConfig | None = None,
         *,
         log: AuditLog | Path | str | None,
@@ -232,7 +232,7 @@ class Verifier:
         engine: Engine | None = None,
     ) -> None:
         self.register_path = Path(register)
-        self._secret = secret
+        self._secret = provided(secret)  # resolved here, on the driver
         self.config = config or MatchConfig()
         self.schema = schema or EncodingSchema()
         self.log = _open_log(log, signing_key)

@@ -27,6 +27,8 @@ import os
 import re
 import secrets
 import stat
+from collections.abc import Callable
+from dataclasses import dataclass
 from hashlib import sha256
 from pathlib import Path
 
@@ -41,7 +43,12 @@ __all__ = [
     "INSECURE_KEY_FILE_ENV",
     "MAX_KEY_FILE_BYTES",
     "MIN_SECRET_BYTES",
+    "KeyEnv",
+    "KeyFile",
+    "KeyFrom",
     "LinkageSecret",
+    "SecretProvider",
+    "provided",
     "write_secret",
 ]
 
@@ -186,6 +193,47 @@ class LinkageSecret:
 
     def __reduce__(self) -> tuple[object, ...]:
         raise TypeError("a LinkageSecret cannot be pickled")
+
+
+@dataclass(frozen=True)
+class KeyFile:
+    """A :data:`SecretProvider`: the key file at ``path`` (read where it is called)."""
+
+    path: str
+
+    def __call__(self) -> LinkageSecret:
+        return LinkageSecret.from_file(self.path)
+
+
+@dataclass(frozen=True)
+class KeyEnv:
+    """A :data:`SecretProvider`: the hex secret in environment variable ``var``."""
+
+    var: str = ENV_VAR
+
+    def __call__(self) -> LinkageSecret:
+        return LinkageSecret.from_env(self.var)
+
+
+@dataclass(frozen=True)
+class KeyFrom:
+    """A :data:`SecretProvider`: raw key bytes from ``fetch`` (a cluster secret store); the
+    function must be importable where it runs, and holds no key bytes itself."""
+
+    fetch: Callable[[], bytes]
+
+    def __call__(self) -> LinkageSecret:
+        return LinkageSecret(self.fetch())
+
+
+#: Where a process gets the linkage secret. Providers carry a place, never key bytes, so they
+#: can be shipped to workers (a LinkageSecret refuses to be pickled).
+SecretProvider = KeyFile | KeyEnv | KeyFrom
+
+
+def provided(secret: LinkageSecret | SecretProvider) -> LinkageSecret:
+    """The secret itself, from a provider or as given."""
+    return secret if isinstance(secret, LinkageSecret) else secret()
 
 
 def write_secret(
