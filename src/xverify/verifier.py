@@ -333,6 +333,7 @@ class Verifier:
     def _decide(self, table: pa.Table, batch: str) -> tuple[Result, list[dict[str, Any]]]:
         """Match, decide and build the response and the log events (nothing logged yet)."""
         matched = self._decide_all(table)
+        matched = replace(matched, decisions=matched.decisions.drop(columns="person"))
         with self._timed("disclose"):
             response = self._respond(table, matched.decisions)
             events = self._events(table, matched.decisions, response, batch, matched.model)
@@ -364,15 +365,11 @@ class Verifier:
         yields TINs, and it logs them.
         """
         matched = self._decide_all(table)
-        tin = matched.decisions["tin"]
-        index = {t: i for i, t in enumerate(self.encoded_register().tins.tolist())}
-        person = pd.Series([index.get(x) if x is not None else None for x in tin], dtype="Int64")
-        decisions = matched.decisions.drop(columns="tin")
-        decisions.insert(list(matched.decisions.columns).index("tin"), "person", person)
-        return replace(matched, decisions=decisions)
+        return replace(matched, decisions=matched.decisions.drop(columns="tin"))
 
     def _decide_all(self, table: pa.Table) -> Matched:
-        """Decisions with the chosen persons' TINs: for ``verify`` only, which logs them."""
+        """Decisions naming the chosen persons by index and by TIN: ``verify`` keeps the TINs
+        (and logs them), ``match`` the index."""
         register = self.encoded_register()
         accepted = np.asarray(table.column("status").to_pylist(), dtype=object) == "ACCEPTED"
         subs = table.filter(pa.array(accepted))

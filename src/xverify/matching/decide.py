@@ -350,8 +350,12 @@ def decide(
     )
     outcome = outcomes(evidence, config)
 
+    chosen_person = np.full(n, -1, dtype=np.int64)  # register person index, -1: none
+    chosen_person[valid & ~rejected] = g_person[chosen[valid & ~rejected]]
     tin = np.full(n, None, dtype=object)
-    tin[valid] = tins[g_person[chosen[valid]]]
+    tin[chosen_person >= 0] = tins[chosen_person[chosen_person >= 0]]
+    person = pd.array(chosen_person, dtype="Int64")
+    person[chosen_person < 0] = pd.NA
     bits = np.zeros(n, dtype=np.uint32)
     bits[addr_ok] = c.years[pair[addr_ok]] & requests.span_mask[addr_ok]
     year = np.full(n, np.nan)
@@ -362,8 +366,8 @@ def decide(
             "request_id": requests.request_id,
             "outcome": outcome,
             "reason": np.where(rejected, requests.reason, reasons(evidence, config, outcome)),
-            # numpy's stubs take no None for a value; at run time it makes an object array
-            "tin": np.where(rejected, None, tin),  # type: ignore[call-overload]
+            "tin": tin,
+            "person": person,
             "probability": np.where(no_evidence, np.nan, prob),
             "match_weight": np.where(no_evidence, np.nan, chosen_w),
             "runner_up_probability": np.where(no_evidence, np.nan, runner_p),
