@@ -44,12 +44,12 @@ def test_oversized_single_token_block_dropped_but_pair_kept() -> None:
     subs = _people([7, 7, 9], [150, 999, 5], [1, 2, 1])
     stats = TokenStats.from_batches(reg)
     rules = (
-        BlockingRule(TokenType.SURNAME, max_block_pairs=100),
+        BlockingRule(TokenType.SURNAME, max_block_rows=100),
         BlockingRule(TokenType.SURNAME, TokenType.GIVEN_PHONETIC),
     )
     cfg = BlockingConfig(rules=rules)
     index = build_index(Encoded.of(subs), cfg, stats)
-    assert index.dropped_keys == 1  # GARCIA: 2 submissions x 200 rows > 100
+    assert index.dropped_keys == 1  # GARCIA: 200 register rows > 100
     pairs = candidate_pairs(subs, reg, cfg, stats)
     got = set(zip(pairs.sub_idx.tolist(), pairs.reg_idx.tolist(), strict=True))
     assert (0, 50) in got  # GARCIA with given 150 still found via the compound key
@@ -147,7 +147,7 @@ def test_token_stats_counts_rows_once() -> None:
 
 def test_config_validation() -> None:
     with pytest.raises(ConfigError):
-        BlockingRule(TokenType.SURNAME, TokenType.ZIP5, max_block_pairs=10)
+        BlockingRule(TokenType.SURNAME, TokenType.ZIP5, max_block_rows=10)
     with pytest.raises(ConfigError):
         BlockingConfig(rules=())
     with pytest.raises(ConfigError):

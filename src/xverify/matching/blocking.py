@@ -18,10 +18,11 @@ other name) are available but not in the defaults: their blocks grow with the re
 people they made 2,100 candidates per request), and the street-line rules find more of the true
 pairs (99.58% -> 99.91% at 1M) with a fifth of the candidates.
 
-Oversized blocks: a single-token key whose block would hold more than ``max_block_pairs`` pairs
-(submissions with the key x register rows with the token, counted from :class:`TokenStats`) is
-dropped from the index. Such a key is a very common token (GARCIA, a large apartment complex);
-the pairs it would have produced are still reached through the more specific compound keys.
+Oversized blocks: a request's single-token key is left out of the index when more than
+``max_block_rows`` register rows hold the token (counted from :class:`TokenStats`). Such a key is
+a very common token (GARCIA, a large apartment complex); the pairs it would have produced are
+still reached through the more specific compound keys. The cap depends on the register alone,
+never on the other requests of the batch: a request finds the same candidates in any batch.
 
 API
 ---
@@ -312,18 +313,18 @@ class BlockingRule:
     """A blocking key: one token type, or two combined (every slot pair hashed together).
 
     A :class:`BloomField` in place of a token type stands for the field's exact value
-    (:meth:`Encoded.digest`). ``max_block_pairs`` caps a single-token key's block (submissions x
-    register rows); None: never dropped.
+    (:meth:`Encoded.digest`). ``max_block_rows`` caps a single-token key: a request's key is
+    left out when more register rows than that hold the token; None: never left out.
     """
 
     first: Key
     second: Key | None = None
-    max_block_pairs: int | None = None
+    max_block_rows: int | None = None
 
     def __post_init__(self) -> None:
-        if self.max_block_pairs is not None and self.max_block_pairs < 1:
-            raise ConfigError("max_block_pairs must be positive")
-        if self.max_block_pairs is not None and self.second is not None:
+        if self.max_block_rows is not None and self.max_block_rows < 1:
+            raise ConfigError("max_block_rows must be positive")
+        if self.max_block_rows is not None and self.second is not None:
             raise ConfigError("only single-token blocking rules can be capped")
 
 
@@ -343,7 +344,6 @@ class FilterBandRule:
     second: TokenType
     bands: int = 4
     rows_per_band: int = 3
-    max_block_pairs: None = None
 
     def __post_init__(self) -> None:
         if self.bands < 1 or not 1 <= self.rows_per_band <= 6:
@@ -383,11 +383,14 @@ def band_keys(
 
 Rule = BlockingRule | FilterBandRule
 
+#: Register rows above which a request's single-token key is left out (see the module doc)
+MAX_BLOCK_ROWS = 200
+
 #: Default rules; the single-token ones are capped, compound ones keep their pairs reachable.
 DEFAULT_RULES: tuple[Rule, ...] = (
-    BlockingRule(TokenType.SURNAME, max_block_pairs=2_000),
-    BlockingRule(TokenType.SURNAME_PHONETIC, max_block_pairs=2_000),
-    BlockingRule(TokenType.STREET_NUMBER_ZIP, max_block_pairs=2_000),
+    BlockingRule(TokenType.SURNAME, max_block_rows=MAX_BLOCK_ROWS),
+    BlockingRule(TokenType.SURNAME_PHONETIC, max_block_rows=MAX_BLOCK_ROWS),
+    BlockingRule(TokenType.STREET_NUMBER_ZIP, max_block_rows=MAX_BLOCK_ROWS),
     BlockingRule(TokenType.TIN),
     BlockingRule(TokenType.SURNAME, TokenType.GIVEN_PHONETIC),
     BlockingRule(TokenType.SURNAME_PHONETIC, TokenType.GIVEN_CANONICAL),
@@ -509,7 +512,7 @@ class BlockingIndex:
     shift: int
     rules: tuple[Rule, ...]
     submissions: int
-    dropped_keys: int  # oversized blocks left out
+    dropped_keys: int  # distinct oversized keys left out
 
     def join(self, reg: Encoded, row0: int = 0, kernels: Kernels = Kernels.NUMBA) -> CandidatePairs:
         """Candidate pairs of one register chunk whose first row has global index ``row0``."""
@@ -535,7 +538,7 @@ def build_index(
         flat = keys.reshape(-1)
         ok = flat != 0
         flat, rows = flat[ok], rows[ok]
-        capped = isinstance(rule, BlockingRule) and rule.max_block_pairs is not None
+        cap = rule.max_block_rows if isinstance(rule, BlockingRule) else None
         # token stats count token types only (a Bloom field's digest has no counts): a StrEnum
         # BloomField would otherwise find the token type of the same name
         first_type = (
@@ -545,22 +548,14 @@ def build_index(
         )
         table = (
             stats.table(first_type)
-            if stats is not None and capped and first_type is not None
+            if stats is not None and cap is not None and first_type is not None
             else None
         )
-        if capped and table is not None and first_type is not None and flat.size:
-            raw = subs.token(first_type).reshape(-1)[ok]
-            code = np.unique(np.stack([flat.view(np.int64), rows]), axis=1)  # (key, sub) once
-            uk, inv, n_sub = np.unique(code[0], return_inverse=True, return_counts=True)
-            first_raw = np.zeros(uk.size, np.uint64)
-            # raw token of each key (a bijection per rule, so any occurrence will do)
-            kpos = np.searchsorted(uk, flat.view(np.int64))
-            first_raw[kpos] = raw
-            n_reg = table.count_of(first_raw)
-            too_big = n_sub.astype(np.float64) * n_reg > rule.max_block_pairs
-            dropped += int(too_big.sum())
-            keep = ~too_big[inv]
-            flat, rows = code[0][keep].view(np.uint64), code[1][keep]
+        if cap is not None and table is not None and first_type is not None and flat.size:
+            raw = subs.token(first_type).reshape(-1)[ok]  # the key's token (one key per token)
+            keep = table.count_of(raw) <= cap
+            dropped += np.unique(flat[~keep]).size
+            flat, rows = flat[keep], rows[keep]
         all_keys.append(flat)
         all_subs.append(rows)
     keys = np.concatenate(all_keys) if all_keys else np.empty(0, np.uint64)
