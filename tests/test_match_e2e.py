@@ -179,14 +179,15 @@ def test_every_disclosure_is_in_the_verified_log(world: Path) -> None:
     entries = [json.loads(line) for line in log.read_text().splitlines()]
     disclosed = {e["request_id"] for e in entries if e["kind"] == "disclosure"}
     assert disclosed == {k for k, v in _outcomes(world).items() if v == Outcome.VERIFIED}
-    # provenance: what produced the decisions, down to the model's bytes
-    import hashlib
-
+    # provenance: what produced the decisions, down to the model's content digest
     from xverify.encoding.encoder import ENCODER_REVISION
+    from xverify.matching.model import MatchModel
 
     batch = next(e for e in entries if e["kind"] == "batch")["provenance"]
     model_text = (world / "out" / "model.json").read_text()
-    assert batch["model_digest"] == hashlib.sha256(model_text.encode()).hexdigest()
+    assert batch["model_digest"] == json.loads(model_text)["digest"]
+    assert batch["model_digest"] == MatchModel.from_json(model_text).digest
+    assert batch["model_trained_on_batch"] is True
     assert batch["encoder_revision"] == ENCODER_REVISION
     assert batch["software"] and len(batch["settings_digest"]) == 64
     assert len(batch["schema_digest"]) == 64 and len(batch["register_digest"]) == 64

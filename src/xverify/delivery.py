@@ -48,7 +48,7 @@ def batch_digest(
     register: Path,
     config: MatchConfig,
     schema: EncodingSchema,
-    model_json: str | None,
+    model_digest: str | None,
 ) -> str:
     """SHA-256 naming one batch: what it was decided from and how."""
     h = hashlib.sha256(b"xverify/batch/v1\n")
@@ -64,7 +64,7 @@ def batch_digest(
     settings = {  # batch_rows changes speed, not outcomes: a rerun with another is one batch
         "config": {k: v for k, v in config.to_dict().items() if k != "batch_rows"},
         "schema": schema.to_json(),
-        "model": None if model_json is None else hashlib.sha256(model_json.encode()).hexdigest(),
+        "model": model_digest,
         "register": register_digest(Path(register)),
     }
     h.update(json.dumps(settings, sort_keys=True, default=str).encode())

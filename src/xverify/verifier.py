@@ -36,7 +36,7 @@ from .encoding.encoder import ENCODER_REVISION, read_encoded
 from .encoding.keys import LinkageSecret, SecretProvider, provided
 from .encoding.schema import EncodingSchema
 from .engines import Engine, LocalEngine
-from .errors import AuditLogError, ConfigError
+from .errors import AuditLogError, ConfigError, InputError
 from .explain import Explanation, explain
 from .matching.blocking import Encoded, TokenStats
 from .matching.compare import (
@@ -47,9 +47,9 @@ from .matching.compare import (
     at_home,
     vetoed,
 )
-from .matching.decide import Candidates, Household, Requests, decide
+from .matching.decide import Candidates, Household, Requests, decide, estimate_housemates
 from .matching.levels import MISSING, Comparison
-from .matching.model import MatchModel
+from .matching.model import MatchModel, TrainedFor
 from .matching.pipeline import PipelineConfig, score_candidates, train_model
 from .matching.score import ScoredPairs, empty_scored
 from .outcomes import Outcome
@@ -301,9 +301,9 @@ class Verifier:
                 expected_schema=self.schema,
                 expected_fingerprint=self._secret.fingerprint(),
             )
-            model_json = None if self._model is None else self._model.to_json()
+            digest = None if self._model is None else self._model.digest
             source = encoded if isinstance(encoded, pa.Table) else Path(encoded)
-            batch = batch_digest(source, self.register_path, self.config, self.schema, model_json)
+            batch = batch_digest(source, self.register_path, self.config, self.schema, digest)
         if out is None:
             result, events = self._decide(table, batch)
             return self._commit(result, events)
@@ -332,7 +332,7 @@ class Verifier:
 
     def _decide(self, table: pa.Table, batch: str) -> tuple[Result, list[dict[str, Any]]]:
         """Match, decide and build the response and the log events (nothing logged yet)."""
-        matched = self._decide_all(table)
+        matched = self._decide_all(table, self._model)
         matched = replace(matched, decisions=matched.decisions.drop(columns="person"))
         with self._timed("disclose"):
             response = self._respond(table, matched.decisions)
@@ -357,6 +357,55 @@ class Verifier:
             )
         return replace(result, delivered=Delivered.ALREADY_LOGGED)
 
+    def train(self, calibration: Path | str | pa.Table) -> MatchModel:
+        """Train the model that decisions are made with, once, on a calibration batch.
+
+        Everything a decision depends on is fitted here: m and u by EM on at most
+        ``TRAINING_REQUESTS`` accepted requests of ``calibration`` (synthetic or past requests,
+        encoded with this key and schema), and the household rates from those requests' scored
+        candidates. The model names the register, schema, encoder revision and key it was trained
+        for; ``Verifier(..., model=...)`` applies it to any batch without estimating anything
+        from that batch, so a request's decision never depends on the requests beside it.
+        """
+        self.seconds = {}
+        table, _, _ = read_encoded(
+            calibration,
+            expected_schema=self.schema,
+            expected_fingerprint=self._secret.fingerprint(),
+        )
+        accepted = np.asarray(table.column("status").to_pylist(), dtype=object) == "ACCEPTED"
+        sample = _sample(table.filter(pa.array(accepted)), TRAINING_REQUESTS, self._rng())
+        if sample.num_rows == 0:
+            raise InputError("the calibration batch has no accepted request to train on")
+        model = self._decide_all(sample, None).model
+        assert model is not None
+        return model
+
+    def trained_for(self) -> TrainedFor:
+        """What a model applied by this Verifier must have been trained for."""
+        return TrainedFor(
+            register_digest=self.encoded_register().digest,
+            schema_digest=_sha256(self.schema.to_json()),
+            encoder_revision=ENCODER_REVISION,
+            key_fingerprint=self._secret.fingerprint(),
+        )
+
+    def _check_model(self, model: MatchModel) -> None:
+        """Refuse a model that cannot decide here (another register, schema, revision, key)."""
+        if model.trained_for is None or model.housemates is None:
+            raise ConfigError(
+                "this match model cannot decide (no household rates or no record of what it was "
+                "trained for): train one with 'xverify train' or Verifier.train"
+            )
+        differs = model.trained_for.mismatch(self.trained_for())
+        if differs is not None:
+            raise ConfigError(
+                f"the match model was trained for another {differs}: train it again for this one"
+            )
+
+    def _rng(self) -> np.random.Generator:
+        return np.random.default_rng(self.config.seed)
+
     def match(self, table: pa.Table) -> Matched:
         """Score and decide an encoded table *without* disclosing or logging anything.
 
@@ -364,17 +413,25 @@ class Verifier:
         named by register row index (``person``), never by TIN: ``verify`` is the only path that
         yields TINs, and it logs them.
         """
-        matched = self._decide_all(table)
+        matched = self._decide_all(table, self._model)
         return replace(matched, decisions=matched.decisions.drop(columns="tin"))
 
-    def _decide_all(self, table: pa.Table) -> Matched:
+    def _decide_all(self, table: pa.Table, model: MatchModel | None) -> Matched:
         """Decisions naming the chosen persons by index and by TIN: ``verify`` keeps the TINs
-        (and logs them), ``match`` the index."""
+        (and logs them), ``match`` the index.
+
+        With ``model`` (trained beforehand) nothing is estimated from ``table``; without it the
+        model is trained on this batch, household rates included, and returned with the
+        decisions (``xverify match`` writes it as ``model.json``: a re-run with it gives the same
+        decisions).
+        """
         register = self.encoded_register()
+        if model is not None:
+            self._check_model(model)
         accepted = np.asarray(table.column("status").to_pylist(), dtype=object) == "ACCEPTED"
         subs = table.filter(pa.array(accepted))
-        rng = np.random.default_rng(self.config.seed)
-        model, scored = self._model, empty_scored()
+        rng = self._rng()
+        scored = empty_scored()
         stats: TokenStats | None = None
         if subs.num_rows:  # with every request rejected there is nothing to score
             counted = self._stats is None
@@ -406,6 +463,12 @@ class Verifier:
         with self._timed("decide"):
             requests = self._requests(table, accepted, register, subs, stats)
             candidates = self._candidates(accepted, scored, register, model)
+            if model is not None and model.housemates is None:  # trained on this batch
+                model = replace(
+                    model,
+                    housemates=estimate_housemates(requests, candidates),
+                    trained_for=self.trained_for(),
+                )
             decisions = decide(
                 requests,
                 candidates,
@@ -413,6 +476,7 @@ class Verifier:
                 [c.name for c in COMPARISONS],
                 self.config,
                 register.first_year,
+                None if model is None else model.housemates,
             )
         return Matched(decisions, model, requests, candidates)
 
@@ -497,14 +561,16 @@ class Verifier:
         """What produced a batch's decisions, so an auditor can re-run them: software, encoder
         revision, schema, model (m/u, TF, interactions), settings, key and register."""
         settings = {k: v for k, v in self.config.to_dict().items() if k != "batch_rows"}
+        trained_for = self.trained_for()
         return {
             "software": __version__,
-            "encoder_revision": ENCODER_REVISION,
-            "schema_digest": _sha256(self.schema.to_json()),
-            "model_digest": None if model is None else _sha256(model.to_json()),
+            "encoder_revision": trained_for.encoder_revision,
+            "schema_digest": trained_for.schema_digest,
+            "model_digest": None if model is None else model.digest,
+            "model_trained_on_batch": self._model is None,
             "settings_digest": _sha256(json.dumps(settings, sort_keys=True, default=str)),
-            "key_fingerprint": self._secret.fingerprint(),
-            "register_digest": self.encoded_register().digest,
+            "key_fingerprint": trained_for.key_fingerprint,
+            "register_digest": trained_for.register_digest,
         }
 
     def _events(

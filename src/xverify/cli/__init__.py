@@ -21,6 +21,7 @@ _COMMANDS: dict[str, tuple[str, str, str]] = {
         "Write a linkage secret or the custodian's log-signing key pair.",
     ),
     "encode": ("xverify.cli.encode", "encode", "Validate and encode submissions."),
+    "train": ("xverify.cli.train", "train", "Train the match model once, for any batch."),
     "match": ("xverify.cli.match", "match", "Match encoded submissions against a register."),
     "log": ("xverify.cli.match", "log", "Inspect and verify the tamper-evident audit log."),
     "audit": ("xverify.cli.audit", "audit", "Measure overmatch and replay policies."),

@@ -15,3 +15,19 @@ key_option = click.option(
     help="Linkage secret file (from 'xverify keygen'); without it the hex secret in "
     "$XVERIFY_SECRET, else the file named by $XVERIFY_KEY_FILE.",
 )
+
+#: the register a custodian matches against, and where its encoding is cached
+register_option = click.option(
+    "--register",
+    "register",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Register folder (taxpayers.parquet, addresses.parquet).",
+)
+cache_option = click.option(
+    "--cache",
+    "cache_dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Encoded register cache (default REGISTER/.xverify-cache).",
+)

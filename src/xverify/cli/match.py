@@ -8,17 +8,16 @@ from pathlib import Path
 import click
 
 from ..errors import AuditLogError
-from ._options import key_option
+from ._options import cache_option, key_option, register_option
 
 
 @click.command(
     epilog="Example: xverify match --key linkage.key --signing-key custodian.key "
-    "--register reg encoded.parquet --out out"
+    "--register reg --model model.json encoded.parquet --out out"
 )
 @click.argument("encoded", type=click.Path(path_type=Path))
 @key_option
-@click.option("--register", "register", required=True, type=click.Path(path_type=Path),
-              help="Register folder (taxpayers.parquet, addresses.parquet).")  # fmt: skip
+@register_option
 @click.option("--out", "outdir", required=True, type=click.Path(path_type=Path),
               help="Folder for response, decisions and model.")  # fmt: skip
 @click.option("--log", "log_path", type=click.Path(path_type=Path), default=None,
@@ -30,9 +29,9 @@ from ._options import key_option
 @click.option("--config", "config_file", type=click.Path(path_type=Path), default=None,
               help="JSON match config, e.g. an audit's operating_point.json.")  # fmt: skip
 @click.option("--model", "model_file", type=click.Path(path_type=Path), default=None,
-              help="Reuse a trained model.json instead of training by EM.")  # fmt: skip
-@click.option("--cache", "cache_dir", type=click.Path(path_type=Path), default=None,
-              help="Encoded register cache (default REGISTER/.xverify-cache).")  # fmt: skip
+              help="The model from 'xverify train': decisions then depend on nothing else in "
+                   "the batch. Without it the model is trained on this batch.")  # fmt: skip
+@cache_option
 @click.option("--disclose", default=None, help="Comma-separated identity fields: name,address,tin.")
 @click.option("--threshold", type=float, default=None,
               help="Probability VERIFIED needs (default 0.99; overrides --config).")  # fmt: skip
@@ -86,7 +85,7 @@ def match(
         config = replace(config, threshold=threshold)
     if margin_bits is not None:
         config = replace(config, margin_bits=margin_bits)
-    model = MatchModel.from_json(Path(model_file).read_text()) if model_file else None
+    model = MatchModel.load(model_file) if model_file else None
     bars = silent if quiet or not sys.stderr.isatty() else Bars()
     verifier = Verifier(
         register,
@@ -104,6 +103,9 @@ def match(
             bars.close()
     for line in result.summary.lines():
         click.echo(line)
+    if result.model is not None:
+        how = "from " + str(model_file) if model_file else "trained on this batch (no --model)"
+        click.echo(f"model {result.model.digest[:16]}: {how}")
     names = ", ".join(p.name for p in result.written)
     if result.delivered is Delivered.RECOVERED:
         click.echo(f"batch {result.batch} was logged by a run that was stopped; "

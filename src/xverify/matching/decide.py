@@ -46,6 +46,7 @@ from ..config import MatchConfig
 from ..outcomes import Outcome, Why
 from .compare import holds
 from .levels import MISSING, BirthDate, Comparison, Given, Rule, Tin
+from .model import HousemateRates
 
 
 def probability(weight: np.ndarray) -> np.ndarray:
@@ -79,8 +80,9 @@ class Household:
 
     with ``u_home`` the given-level distribution between two residents of one home and ``rho``
     the share of requests about an unregistered resident among the requests that reach a
-    registered home. Both are estimated from the batch (:func:`housemate_rates`): ``u_home`` from
-    the registered co-residents of persons named exactly, ``rho`` by EM over the given levels.
+    registered home. Both are estimated when the model is trained (:func:`estimate_housemates`)
+    and kept in it (:class:`~xverify.matching.model.HousemateRates`): ``u_home`` from the
+    registered co-residents of persons named exactly, ``rho`` by EM over the given levels.
     """
 
     at_home: np.ndarray  # bool: surname and address agree
@@ -103,16 +105,6 @@ HOME_PRIOR_REQUESTS = 50.0
 HOME_PRIOR_PAIRS = 1000.0
 #: z of the one-sided upper bounds (95%) taken on the housemate rates
 UPPER_Z = 1.645
-
-
-@dataclass(frozen=True)
-class HousemateRates:
-    """Batch estimates of :class:`Household`: ``u_home`` per given level and the share ``rho``."""
-
-    u_home: np.ndarray
-    rho: float
-    requests: int  # requests whose best candidate is at home (the EM's data)
-    co_residents: int  # co-resident pairs behind ``u_home``
 
 
 @dataclass(frozen=True)
@@ -267,6 +259,91 @@ def reasons(evidence: RequestEvidence, config: MatchConfig, outcome: np.ndarray)
     return why
 
 
+@dataclass(frozen=True)
+class _Choice:
+    """Per request, the person the evidence points to and the pair that carries it.
+
+    Groups are (request, candidate person); ``pair`` indexes the candidates.
+    """
+
+    g_req: np.ndarray  # per group: request
+    g_person: np.ndarray  # per group: person
+    g_any: np.ndarray  # per group: best weight, any address and year
+    chosen: np.ndarray  # per request: group index, -1 none
+    valid: np.ndarray  # per request: has a chosen group
+    chosen_w: np.ndarray  # per request: the chosen person's weight (NaN none)
+    addr_ok: np.ndarray  # per request: the chosen person has an agreeing address in the period
+    pair: np.ndarray  # per request: the chosen pair (0 where none)
+    max_name: np.ndarray  # per request: best name evidence of any candidate
+
+    @classmethod
+    def of(cls, requests: Requests, c: Candidates) -> _Choice:
+        n = len(requests.request_id)
+        in_span = c.address_agrees & ((c.years & requests.span_mask[c.request]) != 0)
+        if c.vetoed is not None:
+            in_span &= ~c.vetoed
+        # -- per (request, person): best full / any weights and the pair that gave them
+        order = np.lexsort((-c.weight, c.person, c.request))
+        req, per = c.request[order], c.person[order]
+        head = np.ones(len(order), dtype=bool)
+        head[1:] = (req[1:] != req[:-1]) | (per[1:] != per[:-1])
+        group = np.cumsum(head) - 1
+        g_req, g_person = req[head], per[head]
+        g_any = c.weight[order][head]
+        g_any_pair = order[head]
+        g_name = np.full(len(g_req), -np.inf)
+        np.maximum.at(g_name, group, c.name_weight[order])
+        full_w = np.where(in_span[order], c.weight[order], -np.inf)
+        g_full = np.full(len(g_req), -np.inf)
+        np.maximum.at(g_full, group, full_w)
+        # the pair giving g_full: first in weight order among in-span agreeing pairs of the group
+        g_full_pair = np.full(len(g_req), -1, dtype=np.int64)
+        hit = np.flatnonzero(in_span[order])
+        first_hit = np.unique(group[hit], return_index=True)
+        g_full_pair[first_hit[0]] = order[hit[first_hit[1]]]
+
+        # -- per request: best person by full weight, else best by any weight
+        has_full = np.isfinite(g_full)
+        best_full = _argmax_per(g_req, np.where(has_full, g_full, -np.inf), g_person, n)
+        best_any = _argmax_per(g_req, g_any, g_person, n)
+        max_name = np.full(n, -np.inf)
+        np.maximum.at(max_name, g_req, g_name)
+        chosen = np.where(best_full >= 0, best_full, best_any)  # group index or -1
+        valid = chosen >= 0
+        chosen_w = np.full(n, np.nan)
+        chosen_w[valid] = np.where(
+            best_full[valid] >= 0, g_full[chosen[valid]], g_any[chosen[valid]]
+        )
+        safe = np.maximum(chosen, 0)
+        pair = np.where(best_full >= 0, g_full_pair[safe], g_any_pair[safe]) if len(g_req) else safe
+        addr_ok = best_full >= 0
+        return cls(g_req, g_person, g_any, chosen, valid, chosen_w, addr_ok, pair, max_name)
+
+    def at_home(self, h: Household) -> np.ndarray:
+        """Per request: the chosen pair agrees on address (in the period) and surname."""
+        return self.addr_ok & h.at_home[self.pair]
+
+
+def estimate_housemates(requests: Requests, candidates: Candidates) -> HousemateRates:
+    """The household rates of a batch (training only: a decision reads them from the model).
+
+    Co-residents are the other at-home candidates of requests that name their person exactly.
+    """
+    h = candidates.household
+    if h is None:
+        raise ValueError("estimating household rates needs the candidates' household evidence")
+    c = candidates
+    if len(c) == 0:
+        return housemate_rates(h.given_m, h.given_u, h.given, h.given)
+    ch = _Choice.of(requests, c)
+    home = ch.at_home(h)
+    named = home & (h.given[ch.pair] == Given.ALL_EXACT)
+    person = ch.g_person[np.maximum(ch.chosen, 0)]
+    co = h.at_home & named[c.request] & (c.person != person[c.request])
+    co &= (h.given != MISSING) & ~h.suffixed
+    return housemate_rates(h.given_m, h.given_u, h.given[co], h.given[ch.pair[home]])
+
+
 def decide(
     requests: Requests,
     candidates: Candidates,
@@ -274,74 +351,41 @@ def decide(
     comparison_names: Sequence[str],
     config: MatchConfig,
     first_year: int,
+    housemates: HousemateRates | None = None,
 ) -> pd.DataFrame:
-    """The decisions table (docs/formats.md), one row per request in input order."""
+    """The decisions table (docs/formats.md), one row per request in input order.
+
+    A request's row depends on its own candidates and on ``housemates`` (the model's household
+    rates; required when the candidates carry household evidence) only: never on the other
+    requests of the batch.
+    """
     n = len(requests.request_id)
     c = candidates
-    in_span = c.address_agrees & ((c.years & requests.span_mask[c.request]) != 0)
-    if c.vetoed is not None:
-        in_span &= ~c.vetoed
-    # -- per (request, person): best full / any weights and the pair that gave them
-    order = np.lexsort((-c.weight, c.person, c.request))
-    req, per = c.request[order], c.person[order]
-    head = np.ones(len(order), dtype=bool)
-    head[1:] = (req[1:] != req[:-1]) | (per[1:] != per[:-1])
-    group = np.cumsum(head) - 1
-    g_req, g_person = req[head], per[head]
-    g_any = c.weight[order][head]
-    g_any_pair = order[head]
-    g_name = np.full(len(g_req), -np.inf)
-    np.maximum.at(g_name, group, c.name_weight[order])
-    full_w = np.where(in_span[order], c.weight[order], -np.inf)
-    g_full = np.full(len(g_req), -np.inf)
-    np.maximum.at(g_full, group, full_w)
-    # the pair giving g_full: first in weight order among in-span agreeing pairs of the group
-    g_full_pair = np.full(len(g_req), -1, dtype=np.int64)
-    hit = np.flatnonzero(in_span[order])
-    first_hit = np.unique(group[hit], return_index=True)
-    g_full_pair[first_hit[0]] = order[hit[first_hit[1]]]
-
-    # -- per request: best person by full weight, runner-up by any weight
-    has_full = np.isfinite(g_full)
-    best_full = _argmax_per(g_req, np.where(has_full, g_full, -np.inf), g_person, n)
-    best_any = _argmax_per(g_req, g_any, g_person, n)
-    max_name = np.full(n, -np.inf)
-    np.maximum.at(max_name, g_req, g_name)
-
-    chosen = np.where(best_full >= 0, best_full, best_any)  # group index or -1
-    valid = chosen >= 0
-    chosen_w = np.full(n, np.nan)
-    chosen_w[valid] = np.where(best_full[valid] >= 0, g_full[chosen[valid]], g_any[chosen[valid]])
-    runner_w = _runner_up(g_req, g_any, chosen, n)
-    safe = np.maximum(chosen, 0)
-    pair = np.where(best_full >= 0, g_full_pair[safe], g_any_pair[safe]) if len(g_req) else safe
+    ch = _Choice.of(requests, c)
+    chosen, valid, chosen_w, pair, addr_ok = ch.chosen, ch.valid, ch.chosen_w, ch.pair, ch.addr_ok
+    runner_w = _runner_up(ch.g_req, ch.g_any, chosen, n)
 
     # all candidate persons' evidence: the chosen one's full weight, the others' any weight
-    total = _sum_exp2_others(g_req, g_any, chosen, n) + np.exp2(
+    total = _sum_exp2_others(ch.g_req, ch.g_any, chosen, n) + np.exp2(
         np.nan_to_num(chosen_w, nan=-np.inf)
     )
     housemate_w = np.full(n, -np.inf)
     if c.household is not None and len(c):
-        h = c.household
-        home = (best_full >= 0) & h.at_home[pair]
-        # co-residents: the other at-home candidates of requests that name their person exactly
-        named = home & (h.given[pair] == Given.ALL_EXACT)
-        co = h.at_home & named[c.request] & (c.person != g_person[safe][c.request])
-        co &= (h.given != MISSING) & ~h.suffixed
-        rates = housemate_rates(h.given_m, h.given_u, h.given[co], h.given[pair[home]])
-        housemate_w[home] = chosen_w[home] - _home_bits(h, rates, pair[home])
+        if housemates is None:
+            raise ValueError("candidates with household evidence need the model's housemates")
+        home = ch.at_home(c.household)
+        housemate_w[home] = chosen_w[home] - _home_bits(c.household, housemates, pair[home])
         total = total + np.exp2(housemate_w)
     prob = _share(chosen_w, total)
     runner_p = _share(runner_w, total)
     rejected = ~requests.accepted
-    addr_ok = best_full >= 0
     evidence = RequestEvidence(
         rejected=rejected,
         address_agrees=addr_ok,
         match_weight=chosen_w,
         probability=prob,
         runner_up_match_weight=runner_w,
-        name_weight=max_name,
+        name_weight=ch.max_name,
         given_level=_chosen_level(c, pair, valid, Comparison.GIVEN),
         surname_level=_chosen_level(c, pair, valid, Comparison.SURNAME),
         runner_up_probability=runner_p,
@@ -351,7 +395,7 @@ def decide(
     outcome = outcomes(evidence, config)
 
     chosen_person = np.full(n, -1, dtype=np.int64)  # register person index, -1: none
-    chosen_person[valid & ~rejected] = g_person[chosen[valid & ~rejected]]
+    chosen_person[valid & ~rejected] = ch.g_person[chosen[valid & ~rejected]]
     tin = np.full(n, None, dtype=object)
     tin[chosen_person >= 0] = tins[chosen_person[chosen_person >= 0]]
     person = pd.array(chosen_person, dtype="Int64")
@@ -361,6 +405,7 @@ def decide(
     year = np.full(n, np.nan)
     year[bits > 0] = first_year + np.floor(np.log2(bits[bits > 0].astype(np.float64)))
     no_evidence = rejected | ~valid
+    max_name = ch.max_name
     out = pd.DataFrame(
         {
             "request_id": requests.request_id,
@@ -375,7 +420,9 @@ def decide(
             "housemate_probability": np.where(no_evidence, np.nan, evidence.housemate_probability),
             "address_agrees": addr_ok & ~rejected,
             "address_year": pd.array(np.where(rejected, np.nan, year), dtype="Int16"),
-            "n_candidates": np.where(rejected, 0, np.bincount(g_req, minlength=n)).astype(np.int32),
+            "n_candidates": np.where(rejected, 0, np.bincount(ch.g_req, minlength=n)).astype(
+                np.int32
+            ),
             "name_weight": np.where(rejected | ~np.isfinite(max_name), np.nan, max_name),
             "other_name_at_home": evidence.other_name_at_home & ~rejected,
         }
@@ -414,7 +461,7 @@ def _chosen_level(c: Candidates, pair: np.ndarray, valid: np.ndarray, column: in
 def housemate_rates(
     given_m: np.ndarray, given_u: np.ndarray, co_resident: np.ndarray, chosen: np.ndarray
 ) -> HousemateRates:
-    """``u_home`` and ``rho`` of :class:`Household` from a batch.
+    """``u_home`` and ``rho`` of :class:`Household` from the requests a model is trained on.
 
     ``co_resident``: given levels between requests that name their (at-home) person exactly and
     the other residents among their candidates, which are resident-to-resident levels; pairs
@@ -442,7 +489,7 @@ def housemate_rates(
     rho_upper = _upper(np.array([about_housemates + a]))[0] / (seen.sum() + HOME_PRIOR_REQUESTS)
     rho = min(0.5, max(HOME_PRIOR_RATE, float(rho_upper)))
     u_upper = np.maximum(_upper(counts) / counts.sum(), given_u)
-    return HousemateRates(u_upper, rho, int(seen.sum()), len(co_resident))
+    return HousemateRates(tuple(float(x) for x in u_upper), rho, int(seen.sum()), len(co_resident))
 
 
 def _upper(count: np.ndarray, z: float = UPPER_Z) -> np.ndarray:
@@ -454,7 +501,7 @@ def _upper(count: np.ndarray, z: float = UPPER_Z) -> np.ndarray:
 def _home_bits(h: Household, rates: HousemateRates, pairs: np.ndarray) -> np.ndarray:
     """log2 odds of the candidate against an unregistered housemate, for at-home ``pairs``."""
     level = h.given[pairs]
-    ratio = np.log2(np.asarray(h.given_m) / rates.u_home)
+    ratio = np.log2(np.asarray(h.given_m) / np.asarray(rates.u_home))
     given = np.where(level != MISSING, ratio[np.maximum(level, Given.ELSE)], 0.0)
     return math.log2((1.0 - rates.rho) / rates.rho) + given + h.personal_bits[pairs]
 

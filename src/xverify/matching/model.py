@@ -10,10 +10,17 @@ pair is a match, and ``f_t`` the register frequency of the agreeing token ``t`` 
 register row): agreeing on a rare surname is stronger evidence than agreeing on GARCIA. The
 match probability is ``1 / (1 + 2^-weight)``. :class:`MatchModel` is frozen and keeps itself
 as JSON (``save``/``load``); ``describe()`` shows every level's weight.
+
+A model that decides (``xverify train``) also holds the household rates the decision uses
+(:class:`HousemateRates`) and names what it was trained for (:class:`TrainedFor`: register,
+schema, encoder revision, key): with it, nothing a decision depends on is estimated from the
+batch, so a request gets the same answer whatever arrives beside it. Its JSON carries a
+content digest, checked on load and written into every batch entry of the audit log.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 from collections.abc import Sequence
@@ -36,7 +43,9 @@ from .compare import (
     Part,
 )
 
-MODEL_VERSION = 3  # 3: given levels "nickname" (one-sided) and "some exact"
+#: 3: given levels "nickname" (one-sided) and "some exact"; 4: household rates, what it was
+#: trained for, content digest
+MODEL_VERSION = 4
 N_LEVELS = {c: len(LEVEL_LABELS[c]) for c in Comparison}
 MAX_LEVELS = max(N_LEVELS.values())
 
@@ -95,6 +104,50 @@ class Interaction:
 
 
 @dataclass(frozen=True)
+class HousemateRates:
+    """How alike the given names of two residents of one home are (``u_home``, per given level)
+    and the share ``rho`` of requests reaching a registered home that are about a resident who
+    is not on file (see :class:`xverify.matching.decide.Household`). Estimated once, when the
+    model is trained (:func:`xverify.matching.decide.housemate_rates`), as upper bounds."""
+
+    u_home: tuple[float, ...]
+    rho: float
+    requests: int = 0  # requests whose best candidate was at home (the estimate's data)
+    co_residents: int = 0  # co-resident pairs behind ``u_home``
+
+    def __post_init__(self) -> None:
+        if len(self.u_home) != N_LEVELS[Comparison.GIVEN]:
+            raise ConfigError(f"u_home needs {N_LEVELS[Comparison.GIVEN]} values")
+        # upper bounds, not a distribution: a rare level's bound may pass 1
+        if any(not 0 < x < math.inf for x in self.u_home) or not 0 < self.rho < 1:
+            raise ConfigError("u_home must be positive and rho in (0, 1)")
+
+
+@dataclass(frozen=True)
+class TrainedFor:
+    """What a model was trained for: it is refused for any other register, schema, encoder
+    revision or linkage key (its levels and frequencies would mean something else there)."""
+
+    register_digest: str
+    schema_digest: str
+    encoder_revision: int
+    key_fingerprint: str
+
+    def mismatch(self, other: TrainedFor) -> str | None:
+        """The first field in which ``other`` differs (a readable name), or None."""
+        names = {
+            "register_digest": "register",
+            "schema_digest": "encoding schema",
+            "encoder_revision": "encoder revision",
+            "key_fingerprint": "linkage key",
+        }
+        for name, label in names.items():
+            if getattr(self, name) != getattr(other, name):
+                return label
+        return None
+
+
+@dataclass(frozen=True)
 class MatchModel:
     """A trained Fellegi–Sunter model: inspect with :meth:`describe`, keep with :meth:`save`."""
 
@@ -108,6 +161,8 @@ class MatchModel:
     candidates: int = 0
     random_pairs: int = 0
     interactions: tuple[Interaction, ...] = ()
+    housemates: HousemateRates | None = None  # None: not trained to decide (pipeline only)
+    trained_for: TrainedFor | None = None
 
     def __post_init__(self) -> None:
         if tuple(p.comparison for p in self.params) != tuple(Comparison):
@@ -115,6 +170,11 @@ class MatchModel:
         for name in ("prior", "candidate_prior"):
             if not 0.0 < getattr(self, name) < 1.0:
                 raise ConfigError(f"{name} must be in (0, 1)")
+
+    @property
+    def digest(self) -> str:
+        """SHA-256 of the model's canonical JSON (what the audit log names it by)."""
+        return hashlib.sha256(_canonical(self._body()).encode()).hexdigest()
 
     @property
     def prior_weight(self) -> float:
@@ -229,7 +289,12 @@ class MatchModel:
 
     # -- (de)serialisation ---------------------------------------------------------------
     def to_json(self) -> str:
-        d: dict[str, Any] = {
+        """The model as JSON, with its content digest (checked by :meth:`from_json`)."""
+        return json.dumps({**self._body(), "digest": self.digest}, indent=1, sort_keys=True)
+
+    def _body(self) -> dict[str, Any]:
+        h, t = self.housemates, self.trained_for
+        return {
             "version": MODEL_VERSION,
             "prior": self.prior,
             "candidate_prior": self.candidate_prior,
@@ -257,15 +322,20 @@ class MatchModel:
                 p.comparison.name.lower(): {"m": list(p.m), "u": list(p.u), "trained": p.trained}
                 for p in self.params
             },
+            "housemates": None if h is None else asdict(h) | {"u_home": list(h.u_home)},
+            "trained_for": None if t is None else asdict(t),
         }
-        return json.dumps(d, indent=1, sort_keys=True)
 
     @classmethod
     def from_json(cls, text: str | bytes) -> MatchModel:
         try:
             d = json.loads(text)
             if d["version"] != MODEL_VERSION:
-                raise InputError(f"match model version {d['version']} is not supported")
+                raise InputError(
+                    f"match model version {d['version']} is not supported (this software "
+                    f"writes version {MODEL_VERSION}): train it again with 'xverify train'"
+                )
+            h, t = d["housemates"], d["trained_for"]
             params = tuple(
                 ComparisonParams(
                     c,
@@ -275,7 +345,7 @@ class MatchModel:
                 )
                 for c in Comparison
             )
-            return cls(
+            model = cls(
                 params=params,
                 prior=float(d["prior"]),
                 candidate_prior=float(d["candidate_prior"]),
@@ -299,9 +369,29 @@ class MatchModel:
                     )
                     for x in d.get("interactions", [])
                 ),
+                housemates=None
+                if h is None
+                else HousemateRates(
+                    tuple(float(x) for x in h["u_home"]),
+                    float(h["rho"]),
+                    int(h["requests"]),
+                    int(h["co_residents"]),
+                ),
+                trained_for=None
+                if t is None
+                else TrainedFor(
+                    str(t["register_digest"]),
+                    str(t["schema_digest"]),
+                    int(t["encoder_revision"]),
+                    str(t["key_fingerprint"]),
+                ),
             )
+            digest = d["digest"]
         except (ValueError, KeyError, TypeError) as exc:
             raise InputError(f"malformed match model ({type(exc).__name__})") from None
+        if model.digest != digest:
+            raise InputError("the match model's content does not match its digest (altered?)")
+        return model
 
     def save(self, path: Path | str) -> None:
         """Write the model as JSON, atomically."""
@@ -315,6 +405,10 @@ class MatchModel:
         except OSError:
             raise InputError.at("cannot read the match model", file=str(path)) from None
         return cls.from_json(text)
+
+
+def _canonical(body: dict[str, Any]) -> str:
+    return json.dumps(body, sort_keys=True, separators=(",", ":"))
 
 
 def probability(weight: np.ndarray) -> np.ndarray:
