@@ -392,3 +392,40 @@ def test_the_head_match_prints_verifies_the_untouched_log(world: Path, tmp_path:
     checked = run("log", "verify", tmp_path / "s" / "audit.log", "--head", head,
                   "--public-key", world / "custodian.key.pub")  # fmt: skip
     assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_train_once_then_match_with_the_frozen_model(world: Path, tmp_path: Path) -> None:
+    """``xverify train`` on calibration requests (here a past batch: the world's own), ``match
+    --model``: the batch entry names that model and says it was not trained on the batch; the
+    same model for another register is refused before anything is written."""
+    import json
+
+    key = world / "key"
+    calibration = world / "encoded.parquet"
+    model = tmp_path / "model.json"
+    trained = run("train", "--key", key, "--register", world / "register", calibration,
+                  "--out", model)  # fmt: skip
+    assert trained.returncode == 0, trained.stderr
+    digest = json.loads(model.read_text())["digest"]
+    assert digest[:16] in trained.stdout
+    done = run_match(world, "--key", key, "--register", world / "register", "--model", model,
+                     world / "encoded.parquet", "--out", tmp_path / "out")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert f"model {digest[:16]}: from {model}" in done.stdout
+    entries = [json.loads(x) for x in (tmp_path / "out" / "audit.log").read_text().splitlines()]
+    batch = next(e for e in entries if e["kind"] == "batch")["provenance"]
+    assert batch["model_digest"] == digest and batch["model_trained_on_batch"] is False
+    assert json.loads((tmp_path / "out" / "model.json").read_text())["digest"] == digest
+
+    other = tmp_path / "other-register"
+    shutil.copytree(world / "register", other)
+    ad = pq.read_table(other / "addresses.parquet")
+    moved = ad.column("street").to_pylist()
+    moved[0] = "1 OTHER ST"  # one filer moved: another register
+    idx = ad.schema.get_field_index("street")
+    ad = ad.set_column(idx, ad.schema.field(idx), pa.array(moved, ad.schema.field(idx).type))
+    pq.write_table(ad, other / "addresses.parquet")
+    refused = run_match(world, "--key", key, "--register", other, "--model", model,
+                        world / "encoded.parquet", "--out", tmp_path / "out-other")  # fmt: skip
+    assert refused.returncode == 2 and "trained for another register" in refused.stderr
+    assert not (tmp_path / "out-other" / "response.csv").exists()

@@ -32,7 +32,13 @@ def test_the_walkthrough_runs_in_order(tmp_path: Path) -> None:
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900,
     )  # fmt: skip
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    for path in ("out/response.csv", "audit/report.html", "audit/operating_point.json", "out2"):
+    for path in (
+        "model.json",
+        "out/response.csv",
+        "audit/report.html",
+        "audit/operating_point.json",
+        "out2",
+    ):
         assert (tmp_path / path).exists(), path
     python = block("## The pipeline from Python", "python")
     ran = subprocess.run(

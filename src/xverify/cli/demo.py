@@ -1,7 +1,8 @@
 """``xverify demo``: the whole pipeline on a small synthetic world, in one command.
 
-synth (register + requests with ground truth) -> keygen -> encode (requester) -> match
-(custodian) -> audit (auditor). Every file lands in one folder so it can be opened afterwards.
+synth (register + requests with ground truth) -> keygen -> encode (requester) -> train on a
+synthetic calibration batch, match with that frozen model (custodian) -> audit (auditor). Every
+file lands in one folder so it can be opened afterwards.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ import click
               help="Seeds the world and the demo key: same seed, same numbers.")  # fmt: skip
 @click.option("--force", is_flag=True, help="Replace an existing demo folder.")
 def demo(outdir: Path, people: int, count: int, profile: str, seed: int, force: bool) -> None:
-    """Run synth -> encode -> match -> audit on synthetic data and print what happened.
+    """Run synth -> encode -> train -> match -> audit on synthetic data and print what happened.
 
     Deterministic: the linkage key is derived from ``--seed`` (a published derivation, for the
     demo only: never for real data), so every run and machine prints the same summary; only the
@@ -65,12 +66,23 @@ def demo(outdir: Path, people: int, count: int, profile: str, seed: int, force: 
         validation = encode_submissions_file(
             requests / "submissions.csv", outdir / "encoded.parquet", secret, force=True
         )
-    with _step("custodian: match"):
+    with _step("custodian: train on a synthetic calibration batch"):
+        calibration = outdir / "calibration"
+        subs, cal_truth = generate_submissions(
+            register, count, Profile(profile), np.random.default_rng(seed + 2)
+        )
+        write_submissions(calibration, subs, cal_truth, force=True)
+        encode_submissions_file(
+            calibration / "submissions.csv", calibration / "encoded.parquet", secret, force=True
+        )
+        model = Verifier(register, secret, log=None).train(calibration / "encoded.parquet")
+        model.save(outdir / "model.json")
+    with _step("custodian: match with the frozen model"):
         log_path = outdir / "audit.log"
         for old in (log_path, head_path(log_path)):
             old.unlink(missing_ok=True)
         signing = write_signing_key(outdir / "custodian.key", force=True)
-        verifier = Verifier(register, secret, log=log_path, signing_key=signing)
+        verifier = Verifier(register, secret, log=log_path, signing_key=signing, model=model)
         result = verifier.verify(outdir / "encoded.parquet", out=outdir / "match", force=True)
     with _step("auditor: overmatch"):
         metrics = compute_metrics(result.decisions, truth)
@@ -96,6 +108,8 @@ def demo(outdir: Path, people: int, count: int, profile: str, seed: int, force: 
     click.echo("  requests/              submissions.csv (plaintext) and truth.parquet")
     click.echo("  linkage.key            the shared secret (mode 0600; derived from --seed)")
     click.echo("  encoded.parquet        what the requester sends: tokens and Bloom filters")
+    click.echo("  calibration/           synthetic requests the model was trained on")
+    click.echo(f"  model.json             the frozen model (digest {model.digest[:16]}...)")
     click.echo("  match/response.*       what the custodian returns: identity for VERIFIED only")
     click.echo("  match/decisions.parquet  custodian/auditor evidence per request")
     click.echo("  custodian.key(.pub)    the custodian's log-signing key pair (private: 0600)")
