@@ -148,3 +148,45 @@ def test_a_batch_trained_model_written_out_gives_the_same_decisions_again(
         model=MatchModel.from_json(matched.model.to_json()),
     )
     pd.testing.assert_frame_equal(again.match(batch).decisions, matched.decisions)
+
+
+@pytest.mark.parametrize("profile", ["realistic", "hard", "survey"])
+def test_the_register_index_gives_the_batch_path_decisions(
+    trained: tuple[Verifier, pa.Table, pd.DataFrame], profile: str, tmp_path: Path
+) -> None:
+    """Candidates looked up in the register index (the real-time path) instead of streaming the
+    register: every decision, score and level the same, on a whole committed sample."""
+    verifier, _, _ = trained
+    table, _ = encode_requests(read_submissions(SAMPLE / profile / "submissions.csv"), KEY)
+    scan = verifier.match(table).decisions
+    indexed = Verifier(
+        SAMPLE / "register", KEY, log=None, cache_dir=tmp_path, model=verifier._model
+    )
+    indexed.open_index()
+    pd.testing.assert_frame_equal(indexed.match(table).decisions, scan)
+
+
+def test_verify_one_decides_and_logs_a_single_request_as_the_batch_does(
+    trained: tuple[Verifier, pa.Table, pd.DataFrame], tmp_path: Path
+) -> None:
+    from xverify import AuditLog
+
+    verifier, batch, whole = trained
+    verified = np.flatnonzero(whole["outcome"].to_numpy() == "VERIFIED")[:3]
+    log = AuditLog(tmp_path / "audit.log", signing_key=None)
+    one = Verifier(SAMPLE / "register", KEY, log=log, cache_dir=tmp_path, model=verifier._model)
+    for row in verified:
+        result = one.verify_one(batch.slice(int(row), 1))
+        got = result.decisions.drop(columns="tin").reset_index(drop=True)
+        want = whole.iloc[[row]].drop(columns="person").reset_index(drop=True)
+        pd.testing.assert_frame_equal(got, want)
+        assert result.response.to_pandas()["outcome"].tolist() == ["VERIFIED"]
+    entries = [json.loads(x) for x in (tmp_path / "audit.log").read_text().splitlines()]
+    kinds = [e["kind"] for e in entries]
+    assert kinds == ["batch", "disclosure", "seal"] * len(verified)
+    batches = [e for e in entries if e["kind"] == "batch"]
+    assert {b["provenance"]["model_digest"] for b in batches} == {verifier._model.digest}
+    with pytest.raises(ConfigError, match="trained model"):
+        Verifier(SAMPLE / "register", KEY, log=log, cache_dir=tmp_path).verify_one(
+            batch.slice(0, 1)
+        )

@@ -49,6 +49,7 @@ from .matching.compare import (
 )
 from .matching.decide import Candidates, Household, Requests, decide, estimate_housemates
 from .matching.levels import MISSING, Comparison
+from .matching.lookup import RegisterIndex
 from .matching.model import MatchModel, TrainedFor
 from .matching.pipeline import PipelineConfig, score_candidates, train_model
 from .matching.score import ScoredPairs, empty_scored
@@ -242,6 +243,7 @@ class Verifier:
         self.engine: Engine = engine or LocalEngine()
         self._register: EncodedRegister | None = None
         self._stats: TokenStats | None = None
+        self._index: RegisterIndex | None = None
         self.seconds: dict[str, float] = {}
 
     def __repr__(self) -> str:
@@ -271,6 +273,32 @@ class Verifier:
                     progress=advance,
                 )
         return self._register
+
+    def open_index(self) -> RegisterIndex:
+        """Open the register index (built once, beside the encoded register's cache), after
+        which this Verifier answers through it: a request's candidates are looked up instead of
+        streaming the register past the batch, with the same decisions and the same log.
+        For single requests in real time (:meth:`verify_one`); needs a trained model."""
+        if self._index is None:
+            register = self.encoded_register()
+            folder = register.path.with_name(register.path.stem + ".index")
+            try:
+                index = RegisterIndex.open(folder, register_digest=register.digest)
+            except InputError:
+                with self._timed("index"):
+                    index = RegisterIndex.build(
+                        register.batches, register.rows, folder, register_digest=register.digest
+                    )
+            self._index, self._stats = index, index.stats
+        return self._index
+
+    def verify_one(self, encoded: Path | str | pa.Table) -> Result:
+        """Decide and log one encoded request (or a few) against the register index, with the
+        trained model: the decision it gets in any batch, logged as :meth:`verify` logs."""
+        if self._model is None:
+            raise ConfigError("single requests are answered with a trained model (model=...)")
+        self.open_index()
+        return self.verify(encoded)
 
     def _token_stats(
         self, register: EncodedRegister, advance: Callable[[int], None] | None = None
@@ -446,23 +474,25 @@ class Verifier:
                     stats=stats,
                     engine=self._counted(advance),
                 )
-            with self._timed("score", register.rows) as advance:
-                # pairs this far below even chance cannot move any decision: drop them early
-                pipeline = PipelineConfig(
-                    min_weight=NEGLIGIBLE_BITS, min_name_weight=self.config.name_min_bits
-                )
-                scored = score_candidates(
-                    subs,
-                    register.batches,
-                    model,
-                    pipeline,
-                    stats,
-                    batch_rows=self.config.batch_rows,
-                    engine=self._counted(advance),
-                )
+            # pairs this far below even chance cannot move any decision: drop them early
+            floors = (NEGLIGIBLE_BITS, self.config.name_min_bits)
+            if self._index is not None:
+                with self._timed("score"):
+                    scored = self._index.score(Encoded.of(subs), model, *floors)
+            else:
+                with self._timed("score", register.rows) as advance:
+                    scored = score_candidates(
+                        subs,
+                        register.batches,
+                        model,
+                        PipelineConfig(min_weight=floors[0], min_name_weight=floors[1]),
+                        stats,
+                        batch_rows=self.config.batch_rows,
+                        engine=self._counted(advance),
+                    )
         with self._timed("decide"):
             requests = self._requests(table, accepted, register, subs, stats)
-            candidates = self._candidates(accepted, scored, register, model)
+            candidates = self._candidates(accepted, scored, model)
             if model is not None and model.housemates is None:  # trained on this batch
                 model = replace(
                     model,
@@ -509,15 +539,15 @@ class Verifier:
             given_on_file=given_on_file,
         )
 
-    @staticmethod
     def _candidates(
-        accepted: np.ndarray,
-        scored: ScoredPairs,
-        register: EncodedRegister,
-        model: MatchModel | None,
+        self, accepted: np.ndarray, scored: ScoredPairs, model: MatchModel | None
     ) -> Candidates:
         rows = np.flatnonzero(accepted)  # accepted-subset index -> request row
-        person, years = _person_years(register, scored.reg_idx)
+        if self._index is not None:
+            person = np.asarray(self._index.person[scored.reg_idx], np.int64)
+            years = np.asarray(self._index.years[scored.reg_idx], np.uint32)
+        else:
+            person, years = _person_years(self.encoded_register(), scored.reg_idx)
         return Candidates(
             request=rows[scored.sub_idx],
             person=person,

@@ -529,6 +529,16 @@ def build_index(
 ) -> BlockingIndex:
     """Index the submissions by every rule's keys; drop oversized single-token blocks."""
     config = config or BlockingConfig()
+    keys, rows, dropped = capped_keys(subs, config, stats)
+    return index_of(keys, rows, config.rules, subs.rows, dropped)
+
+
+def capped_keys(
+    subs: Encoded, config: BlockingConfig, stats: TokenStats | None
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """Every rule's keys of the submissions with the row each belongs to, leaving out a
+    capped rule's key where more than ``max_block_rows`` register rows hold its token; and the
+    number of distinct keys left out."""
     n = subs.rows
     all_keys, all_subs = [], []
     dropped = 0
@@ -560,8 +570,15 @@ def build_index(
         all_subs.append(rows)
     keys = np.concatenate(all_keys) if all_keys else np.empty(0, np.uint64)
     sub = np.concatenate(all_subs) if all_subs else np.empty(0, np.int64)
-    order = np.lexsort((sub, keys))
-    keys, sub = keys[order], sub[order]
+    return keys, sub, dropped
+
+
+def index_of(
+    keys: np.ndarray, rows: np.ndarray, rules: tuple[Rule, ...], n: int, dropped: int = 0
+) -> BlockingIndex:
+    """The index of (key, row) entries: sorted unique keys, each with its ascending rows."""
+    order = np.lexsort((rows, keys))
+    keys, sub = keys[order], rows[order]
     if keys.size:
         first = np.ones(keys.size, bool)
         first[1:] = (keys[1:] != keys[:-1]) | (sub[1:] != sub[:-1])
@@ -576,7 +593,7 @@ def build_index(
         postings=np.ascontiguousarray(sub, dtype=np.int32),
         directory=directory,
         shift=shift,
-        rules=config.rules,
+        rules=rules,
         submissions=n,
         dropped_keys=dropped,
     )
