@@ -46,7 +46,8 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Verifier, pa.Tabl
         encode_requests(read_submissions(SAMPLE / p / "submissions.csv"), KEY)[0]
         for p in ("hard", "survey")
     ]
-    batch = pa.concat_tables([t.slice(0, BATCH // 2) for t in parts])
+    half = BATCH // 2  # hard rows 1-180, survey rows 181-360: request ids stay distinct
+    batch = pa.concat_tables([parts[0].slice(0, half), parts[1].slice(half, half)])
     verifier = Verifier(SAMPLE / "register", KEY, log=None, cache_dir=cache, model=model)
     return verifier, batch, verifier.match(batch).decisions
 
@@ -175,11 +176,18 @@ def test_verify_one_decides_and_logs_a_single_request_as_the_batch_does(
     verified = np.flatnonzero(whole["outcome"].to_numpy() == "VERIFIED")[:3]
     log = AuditLog(tmp_path / "audit.log", signing_key=None)
     one = Verifier(SAMPLE / "register", KEY, log=log, cache_dir=tmp_path, model=verifier._model)
+    scan_log = AuditLog(tmp_path / "scan.log", signing_key=None)
+    scan = Verifier(SAMPLE / "register", KEY, log=scan_log, cache_dir=tmp_path, model=one._model)
+    responses = scan.verify(batch).response.to_pandas()  # identities read from the register
     for row in verified:
         result = one.verify_one(batch.slice(int(row), 1))
         got = result.decisions.drop(columns="tin").reset_index(drop=True)
         want = whole.iloc[[row]].drop(columns="person").reset_index(drop=True)
         pd.testing.assert_frame_equal(got, want)
+        # the identity index discloses exactly what the register read does
+        pd.testing.assert_frame_equal(
+            result.response.to_pandas(), responses.iloc[[row]].reset_index(drop=True)
+        )
         assert result.response.to_pandas()["outcome"].tolist() == ["VERIFIED"]
     entries = [json.loads(x) for x in (tmp_path / "audit.log").read_text().splitlines()]
     kinds = [e["kind"] for e in entries]

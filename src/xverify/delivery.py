@@ -35,7 +35,6 @@ from ._io import clean_stale_temps
 from .config import MatchConfig
 from .encoding.schema import EncodingSchema
 from .errors import OutputError
-from .register import register_digest
 
 #: rename order: decisions.parquet last, so its presence with this batch's digest means done
 OUTPUTS = ("response.parquet", "response.csv", "model.json", "decisions.parquet")
@@ -45,12 +44,13 @@ BATCH_META = b"xverify.batch"
 
 def batch_digest(
     encoded: Path | pa.Table,
-    register: Path,
+    register: str,
     config: MatchConfig,
     schema: EncodingSchema,
     model_digest: str | None,
 ) -> str:
-    """SHA-256 naming one batch: what it was decided from and how."""
+    """SHA-256 naming one batch: what it was decided from and how (``register``: the
+    register's digest, :func:`xverify.register.register_digest`)."""
     h = hashlib.sha256(b"xverify/batch/v1\n")
     if isinstance(encoded, pa.Table):  # an in-memory batch: its Arrow IPC bytes
         sink = pa.BufferOutputStream()
@@ -65,7 +65,7 @@ def batch_digest(
         "config": {k: v for k, v in config.to_dict().items() if k != "batch_rows"},
         "schema": schema.to_json(),
         "model": model_digest,
-        "register": register_digest(Path(register)),
+        "register": register,
     }
     h.update(json.dumps(settings, sort_keys=True, default=str).encode())
     return h.hexdigest()

@@ -313,13 +313,24 @@ def identities(
     the period (the last-known address), with that year. Only the requested TINs' rows are kept.
     """
     folder = Path(folder)
-    asked = pd.DataFrame({"tin": np.asarray(tins, dtype=object), "start": start, "end": end})
-    asked = asked.rename_axis("pos").reset_index()
+    asked = _asked(tins, start, end)
     if asked.empty:
         return Identities.of([])
     wanted = pa.array(pd.unique(asked["tin"]), pa.string())
     tp = _read(_open(folder, TAXPAYERS), TAXPAYER_COLUMNS, folder / TAXPAYERS, wanted).to_pandas()
     ad = _read(_open(folder, ADDRESSES), ADDRESS_COLUMNS, folder / ADDRESSES, wanted).to_pandas()
+    return _identities_of(asked, tp, ad, tin=tin)
+
+
+def _asked(tins: Sequence[str], start: Sequence[int], end: Sequence[int]) -> pd.DataFrame:
+    asked = pd.DataFrame({"tin": np.asarray(tins, dtype=object), "start": start, "end": end})
+    return asked.rename_axis("pos").reset_index()
+
+
+def _identities_of(
+    asked: pd.DataFrame, tp: pd.DataFrame, ad: pd.DataFrame, *, tin: bool
+) -> Identities:
+    """The identity rows of ``asked`` from the taxpayer and address rows of their TINs."""
     on_file = asked.merge(ad, on="tin")
     on_file = on_file[
         (on_file["tax_year"] >= on_file["start"]) & (on_file["tax_year"] <= on_file["end"])
@@ -332,3 +343,69 @@ def identities(
     if not tin:
         rows["tin"] = None
     return Identities.from_frame(rows)
+
+
+@dataclass(frozen=True)
+class IdentityIndex:
+    """The register's identity columns (taxpayers and addresses, never returns) as
+    memory-mapped Arrow files, with each person's address rows: :meth:`identities` takes the
+    rows of a few persons without reading the register (real-time disclosure)."""
+
+    taxpayers: pa.Table = field(repr=False)  # row = person index
+    addresses: pa.Table = field(repr=False)  # sorted by person
+    offsets: np.ndarray = field(repr=False)  # person -> its rows in ``addresses``
+
+    @classmethod
+    def build(cls, folder: Path | str, into: Path, digest: str) -> IdentityIndex:
+        """Copy the identity columns of the register ``folder`` into ``into`` (whole or not at
+        all); ``digest`` (:func:`register_digest`) names the register."""
+        folder = Path(folder)
+        tp = _read(_open(folder, TAXPAYERS), TAXPAYER_COLUMNS, folder / TAXPAYERS)
+        ad = _read(_open(folder, ADDRESSES), ADDRESS_COLUMNS, folder / ADDRESSES)
+        person = pd.Index(tp.column("tin").to_pandas()).get_indexer(ad.column("tin").to_pandas())
+        if (person < 0).any():
+            raise InputError.at("address for a TIN not in taxpayers", file=str(folder / ADDRESSES))
+        order = np.argsort(person, kind="stable")
+        offsets = np.concatenate([[0], np.cumsum(np.bincount(person, minlength=tp.num_rows))])
+        into.mkdir(parents=True, exist_ok=True)
+        with atomic_path(into / "offsets.npy") as tmp, tmp.open("wb") as fh:
+            np.save(fh, offsets.astype(np.int64))
+        for name, table in (("taxpayers", tp), ("addresses", ad.take(pa.array(order)))):
+            with (
+                atomic_path(into / f"{name}.arrow") as tmp,
+                pa.ipc.new_file(tmp, table.schema) as writer,
+            ):
+                writer.write_table(table)
+        with atomic_path(into / "digest") as tmp:  # written last: the index is complete
+            tmp.write_text(digest)
+        return cls.open(into, digest)
+
+    @classmethod
+    def open(cls, into: Path, digest: str) -> IdentityIndex:
+        """Memory-map an index made by :meth:`build`; :class:`InputError` unless it is whole
+        and of the register named by ``digest``."""
+        try:
+            if (into / "digest").read_text() != digest:
+                raise InputError.at("identity index of another register", file=str(into))
+            tables = [
+                pa.ipc.open_file(pa.memory_map(str(into / f"{n}.arrow"))).read_all()
+                for n in ("taxpayers", "addresses")
+            ]
+            offsets = np.load(into / "offsets.npy", mmap_mode="r")
+        except (OSError, ValueError, pa.ArrowInvalid):
+            raise InputError.at("cannot open the identity index", file=str(into)) from None
+        return cls(tables[0], tables[1], offsets)
+
+    def identities(
+        self, persons: np.ndarray, start: Sequence[int], end: Sequence[int], *, tin: bool
+    ) -> Identities:
+        """As :func:`identities`, for the given person indices."""
+        persons = np.asarray(persons, np.int64)
+        tp = self.taxpayers.take(pa.array(persons)).to_pandas()
+        asked = _asked(tp["tin"].to_numpy(dtype=object), start, end)
+        if asked.empty:
+            return Identities.of([])
+        lo, hi = self.offsets[persons], self.offsets[persons + 1]
+        rows = np.concatenate([np.arange(a, b) for a, b in zip(lo, hi, strict=True)])
+        ad = self.addresses.take(pa.array(rows, pa.int64())).to_pandas()
+        return _identities_of(asked, tp.drop_duplicates("tin"), ad.drop_duplicates(), tin=tin)

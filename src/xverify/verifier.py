@@ -55,7 +55,7 @@ from .matching.pipeline import PipelineConfig, score_candidates, train_model
 from .matching.score import ScoredPairs, empty_scored
 from .outcomes import Outcome
 from .progress import CountingEngine, Progress, silent
-from .register import EncodedRegister, encode_register, identities
+from .register import EncodedRegister, IdentityIndex, encode_register, identities
 from .requests import ReasonCode
 from .signing import SigningKey
 
@@ -244,6 +244,7 @@ class Verifier:
         self._register: EncodedRegister | None = None
         self._stats: TokenStats | None = None
         self._index: RegisterIndex | None = None
+        self._identities: IdentityIndex | None = None
         self.seconds: dict[str, float] = {}
 
     def __repr__(self) -> str:
@@ -282,6 +283,7 @@ class Verifier:
         if self._index is None:
             register = self.encoded_register()
             folder = register.path.with_name(register.path.stem + ".index")
+            people = register.path.parent / "identities"  # the identity columns, for any key
             try:
                 index = RegisterIndex.open(folder, register_digest=register.digest)
             except InputError:
@@ -289,7 +291,12 @@ class Verifier:
                     index = RegisterIndex.build(
                         register.batches, register.rows, folder, register_digest=register.digest
                     )
-            self._index, self._stats = index, index.stats
+            try:
+                found = IdentityIndex.open(people, register.digest)
+            except InputError:
+                with self._timed("index"):
+                    found = IdentityIndex.build(self.register_path, people, register.digest)
+            self._index, self._stats, self._identities = index, index.stats, found
         return self._index
 
     def verify_one(self, encoded: Path | str | pa.Table) -> Result:
@@ -331,7 +338,8 @@ class Verifier:
             )
             digest = None if self._model is None else self._model.digest
             source = encoded if isinstance(encoded, pa.Table) else Path(encoded)
-            batch = batch_digest(source, self.register_path, self.config, self.schema, digest)
+            register = self.encoded_register().digest
+            batch = batch_digest(source, register, self.config, self.schema, digest)
         if out is None:
             result, events = self._decide(table, batch)
             return self._commit(result, events)
@@ -361,9 +369,10 @@ class Verifier:
     def _decide(self, table: pa.Table, batch: str) -> tuple[Result, list[dict[str, Any]]]:
         """Match, decide and build the response and the log events (nothing logged yet)."""
         matched = self._decide_all(table, self._model)
-        matched = replace(matched, decisions=matched.decisions.drop(columns="person"))
         with self._timed("disclose"):
             response = self._respond(table, matched.decisions)
+        matched = replace(matched, decisions=matched.decisions.drop(columns="person"))
+        with self._timed("disclose"):
             events = self._events(table, matched.decisions, response, batch, matched.model)
         summary = Summary.of(matched.decisions, len(matched.candidates), self.seconds)
         return Result(response, matched.decisions, matched.model, summary, batch), events
@@ -570,15 +579,19 @@ class Verifier:
         )
 
     def _respond(self, table: pa.Table, decisions: pd.DataFrame) -> Response:
+        """The requester's response: identities of the VERIFIED (``decisions`` name the chosen
+        person by ``person`` and ``tin``), read through the identity index when it is open."""
         verified = decisions["outcome"].to_numpy() == Outcome.VERIFIED.value
         rows = pa.array(np.flatnonzero(verified), pa.int64())
-        found = identities(
-            self.register_path,
-            decisions["tin"].to_numpy()[verified],
-            table.column("tax_period_start").take(rows).to_numpy(zero_copy_only=False),
-            table.column("tax_period_end").take(rows).to_numpy(zero_copy_only=False),
-            tin=IdentityField.TIN in self.config.disclose,
-        )
+        start = table.column("tax_period_start").take(rows).to_numpy(zero_copy_only=False)
+        end = table.column("tax_period_end").take(rows).to_numpy(zero_copy_only=False)
+        tin = IdentityField.TIN in self.config.disclose
+        if self._identities is not None:
+            persons = decisions["person"].to_numpy(dtype=np.int64, na_value=-1)[verified]
+            found = self._identities.identities(persons, start, end, tin=tin)
+        else:
+            tins = decisions["tin"].to_numpy()[verified]
+            found = identities(self.register_path, tins, start, end, tin=tin)
         return Response.build(
             decisions["request_id"].tolist(),
             decisions["outcome"].tolist(),

@@ -1,0 +1,138 @@
+"""Single requests in real time against a register indexed once (frozen model).
+
+    python benchmarks/latency.py --size 1m --requests 1000
+
+On the benchmark inputs of one register size (``benchmarks/data.py``: a synthetic register and
+realistic requests): trains the model once on calibration requests, builds the register index
+(or reuses it), then opens everything in a fresh Verifier and answers the requests one by one:
+
+* ``decide``: ``Verifier.match`` of one request (candidates looked up, scored, decided);
+* ``verify_one``: the whole disclosure path of one request (decision, identity read by TIN,
+  response, log entries appended and sealed with an Ed25519 key, fsynced).
+
+Writes ``benchmarks/results/latency-<size>.json`` and prints a Markdown table of p50/p99
+latency, throughput, the time to open the index and the resident memory after opening.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks import data  # noqa: E402
+from xverify import AuditLog, LinkageSecret, Verifier, encode_requests, read_submissions  # noqa: E402
+from xverify.signing import SigningKey  # noqa: E402
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def _rss_mb() -> float:
+    """Resident memory now (MB), from /proc (Linux)."""
+    pages = int(Path("/proc/self/statm").read_text().split()[1])
+    return pages * resource.getpagesize() / 1e6
+
+
+def _ms(values: list[float]) -> dict[str, float]:
+    a = np.asarray(values) * 1000.0
+    return {"p50_ms": float(np.percentile(a, 50)), "p99_ms": float(np.percentile(a, 99)),
+            "max_ms": float(a.max())}  # fmt: skip
+
+
+def main(argv: list[str] | None = None) -> dict:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--size", default="1m", help="register people (e.g. 200k, 1m, 10m)")
+    ap.add_argument("--requests", type=int, default=1000, help="single requests timed")
+    ap.add_argument("--calibration", type=int, default=20_000, help="requests to train on")
+    ap.add_argument("--work", default=str(data.WORK))
+    args = ap.parse_args(argv)
+    size = data.parse_size(args.size)
+    inputs = data.prepare(size, max(100_000, args.requests), Path(args.work))
+    secret = LinkageSecret.from_file(inputs.key)
+    cache = inputs.root / "cache"
+    table, _ = encode_requests(read_submissions(inputs.submissions), secret)
+    accepted = np.flatnonzero(np.asarray(table.column("status").to_pylist()) == "ACCEPTED")
+    calibration = table.take(accepted[: args.calibration])
+    timed = accepted[args.calibration : args.calibration + args.requests]
+
+    setup = Verifier(inputs.register, secret, log=None, cache_dir=cache)
+    setup.encoded_register()
+    start = time.perf_counter()
+    model = setup.train(calibration)
+    train_s = time.perf_counter() - start
+    start = time.perf_counter()
+    setup = Verifier(inputs.register, secret, log=None, cache_dir=cache, model=model)
+    setup.open_index()  # builds it the first time
+    index_s = time.perf_counter() - start
+
+    rss_before = _rss_mb()
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        log = AuditLog(Path(tmp) / "audit.log", signing_key=SigningKey.generate())
+        verifier = Verifier(inputs.register, secret, log=log, cache_dir=cache, model=model)
+        verifier.open_index()
+        open_s = time.perf_counter() - start
+        rss_open = _rss_mb()
+        verifier.match(table.slice(int(timed[0]), 1))  # first call: kernels, page cache
+        decide, verify = [], []
+        stream_start = time.perf_counter()
+        for row in timed:
+            one = table.slice(int(row), 1)
+            t0 = time.perf_counter()
+            verifier.match(one)
+            t1 = time.perf_counter()
+            verifier.verify_one(one)
+            verify.append(time.perf_counter() - t1)
+            decide.append(t1 - t0)
+        stream_s = time.perf_counter() - stream_start
+        rss_after = _rss_mb()
+    result = {
+        "size": size,
+        "requests": len(timed),
+        "machine": {"cpus": len(__import__("os").sched_getaffinity(0)),
+                    "python": platform.python_version()},  # fmt: skip
+        "train_s": train_s,
+        "index_build_or_open_s": index_s,
+        "open_s": open_s,
+        "decide": _ms(decide),
+        "verify_one": _ms(verify),
+        "verify_one_per_s": len(timed) / sum(verify),
+        "stream_s": stream_s,
+        "rss_mb": {"before_open": rss_before, "opened": rss_open, "after": rss_after},
+    }
+    RESULTS.mkdir(exist_ok=True)
+    out = RESULTS / f"latency-{data.label(size)}.json"
+    out.write_text(json.dumps(result, indent=1))
+    print(table_md([result]))
+    print(f"wrote {out}")
+    return result
+
+
+def table_md(results: list[dict]) -> str:
+    """The README's latency table from result dicts."""
+    rows = [
+        "| register | open index | decide p50 / p99 | verify_one p50 / p99 (logged) | "
+        "verify_one per second | resident memory opened |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        rows.append(
+            f"| {r['size']:,} people | {r['open_s'] * 1000:.0f} ms | "
+            f"{r['decide']['p50_ms']:.1f} / {r['decide']['p99_ms']:.1f} ms | "
+            f"{r['verify_one']['p50_ms']:.1f} / {r['verify_one']['p99_ms']:.1f} ms | "
+            f"{r['verify_one_per_s']:.0f} | {r['rss_mb']['opened']:.0f} MB |"
+        )
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":
+    main()
