@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import resource
 import sys
@@ -29,9 +30,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks import data  # noqa: E402
-from xverify import AuditLog, LinkageSecret, Verifier, encode_requests, read_submissions  # noqa: E402
-from xverify.signing import SigningKey  # noqa: E402
+from benchmarks import data
+from xverify import AuditLog, LinkageSecret, Verifier, encode_requests, read_submissions
+from xverify.signing import SigningKey
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -98,8 +99,7 @@ def main(argv: list[str] | None = None) -> dict:
     result = {
         "size": size,
         "requests": len(timed),
-        "machine": {"cpus": len(__import__("os").sched_getaffinity(0)),
-                    "python": platform.python_version()},  # fmt: skip
+        "machine": {"cpus": len(os.sched_getaffinity(0)), "python": platform.python_version()},
         "train_s": train_s,
         "index_build_or_open_s": index_s,
         "open_s": open_s,
