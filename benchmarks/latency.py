@@ -12,6 +12,7 @@ realistic requests): trains the model once on calibration requests, builds the r
 
 Writes ``benchmarks/results/latency-<size>.json`` and prints a Markdown table of p50/p99
 latency, throughput, the time to open the index and the resident memory after opening.
+``python benchmarks/latency.py --report`` rewrites the README's table from every such file.
 """
 
 from __future__ import annotations
@@ -35,6 +36,9 @@ from xverify import AuditLog, LinkageSecret, Verifier, encode_requests, read_sub
 from xverify.signing import SigningKey
 
 RESULTS = Path(__file__).resolve().parent / "results"
+README = Path(__file__).resolve().parent.parent / "README.md"
+BEGIN = "<!-- latency table: python benchmarks/latency.py --report -->"
+END = "<!-- /latency table -->"
 
 
 def _rss_mb() -> float:
@@ -55,7 +59,11 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--requests", type=int, default=1000, help="single requests timed")
     ap.add_argument("--calibration", type=int, default=20_000, help="requests to train on")
     ap.add_argument("--work", default=str(data.WORK))
+    ap.add_argument("--report", action="store_true", help="only rewrite the README's table")
     args = ap.parse_args(argv)
+    if args.report:
+        README.write_text(readme_with_table(README.read_text()))
+        return {}
     size = data.parse_size(args.size)
     inputs = data.prepare(size, max(100_000, args.requests), Path(args.work))
     secret = LinkageSecret.from_file(inputs.key)
@@ -113,8 +121,21 @@ def main(argv: list[str] | None = None) -> dict:
     out = RESULTS / f"latency-{data.label(size)}.json"
     out.write_text(json.dumps(result, indent=1))
     print(table_md([result]))
-    print(f"wrote {out}")
+    print(f"wrote {out}; python benchmarks/latency.py --report puts it in the README")
     return result
+
+
+def committed() -> list[dict]:
+    """Every committed latency result, smallest register first."""
+    found = [json.loads(f.read_text()) for f in RESULTS.glob("latency-*.json")]
+    return sorted(found, key=lambda r: r["size"])
+
+
+def readme_with_table(text: str) -> str:
+    """``text`` with the part between the latency markers replaced by the committed results."""
+    head, rest = text.split(BEGIN, 1)
+    _, tail = rest.split(END, 1)
+    return f"{head}{BEGIN}\n{table_md(committed())}\n{END}{tail}"
 
 
 def table_md(results: list[dict]) -> str:
