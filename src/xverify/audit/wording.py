@@ -77,13 +77,15 @@ def metric_words(key: str) -> str:
 
 
 def tag_words(tag: str, value: str) -> str:
-    """A stratum as a phrase: ``("noise:typo", "true") -> "request has typo"``,
+    """A stratum as a phrase: ``("noise:typo", "true") -> "distortion: typo"``,
     ``("in_register", "false") -> "not in the register"``,
     ``("name_origin", "hispanic") -> "name origin: hispanic"``."""
     if tag.startswith("noise:"):
         kind = tag.split(":", 1)[1]
-        what = "any distortion" if kind == "any" else kind.replace("_", " ")
-        return f"request has {what}" if value == "true" else f"request has no {what}"
+        if kind == "any":
+            return "request distorted" if value == "true" else "request not distorted"
+        what = kind.replace("_", " ")
+        return f"distortion: {what}" if value == "true" else f"without distortion: {what}"
     if tag in FLAG_WORDS and value in ("true", "false"):
         return FLAG_WORDS[tag][0 if value == "true" else 1]
     return f"{TAG_WORDS.get(tag, tag.replace('_', ' '))}: {value}"
