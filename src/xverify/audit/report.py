@@ -155,8 +155,9 @@ def _figure_row(key: str, r: Rate) -> dict[str, str]:
     }
 
 
-def _looser(op: OperatingPoint, config: MatchConfig) -> list[str]:
-    """What makes the certified setting looser than the configured one (empty: it is not)."""
+def looser_than(op: OperatingPoint, config: MatchConfig) -> list[str]:
+    """What makes the certified setting looser than the configured one, in words (empty: it is
+    not looser); the report's warning and the CLI's both read it."""
     out = []
     if op.threshold < config.threshold and not math.isclose(op.threshold, config.threshold):
         out.append(
@@ -341,7 +342,7 @@ def _operating_context(op: OperatingPoint | None, config: MatchConfig) -> dict[s
         "recall": w.percent(op.recall.value) if op.recall.n else "–",
         "configured_threshold": w.threshold(config.threshold),
         "configured_margin": f"{config.margin_bits:g}",
-        "looser": _looser(op, config),
+        "looser": looser_than(op, config),
     }
 
 
@@ -599,6 +600,7 @@ __all__ = [
     "SCHEMA",
     "STRATA_CSV",
     "TOP_STRATA",
+    "looser_than",
     "metrics_document",
     "plot_calibration",
     "plot_model",

@@ -144,11 +144,13 @@ def _summary(metrics: AuditMetrics, op: OperatingPoint | None, config: MatchConf
             f"certified: threshold {op.threshold:.10g}, margin {op.margin_bits:g} bits "
             f"(overmatch upper bound {op.overmatch.high:.3g} <= {op.target_overmatch:g})"
         )
-        if op.threshold < config.threshold or op.margin_bits < config.margin_bits:
+        from ..audit.report import looser_than
+
+        looser = looser_than(op, config)
+        if looser:
             click.echo(
                 f"warning: the certified setting is looser than the configured one "
-                f"(threshold {config.threshold:g}, margin {config.margin_bits:g} bits); "
-                "see the report before adopting it",
+                f"({'; '.join(looser)}); see the report before adopting it",
                 err=True,
             )
 
