@@ -100,6 +100,7 @@ def test_audit_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
         "metrics.json",
         "operating_point.json",
         "report.html",
+        "strata.csv",
     ]
     m = json.loads((out / "metrics.json").read_text())
     assert m["schema"] == "xverify.audit.metrics/1"
@@ -124,9 +125,19 @@ def test_audit_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     images = re.findall(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"', page)
     assert len(images) >= 3
     assert base64.b64decode(images[0])[:8] == b"\x89PNG\r\n\x1a\n"
-    for section in ("Headline rates", "By stratum", "Threshold", "Calibration"):
+    for section in ("Key figures", "Who bears the errors", "Threshold and margin", "honest"):
         assert section in page
-    assert "certified" in capsys.readouterr().out
+    # every stratum is in the CSV the page links; the page shows the worst ten
+    strata = pd.read_csv(out / "strata.csv")
+    assert len(strata) == len(m["truth"]["strata"])
+    assert 'href="strata.csv"' in page
+    assert strata["worse"].notna().iloc[0]  # flagged groups lead
+    assert "name origin: hispanic" in set(strata["group"].head(10))
+    # the certified point (margin 0) is looser than the defaults (6 bits): said on the page
+    # and on stderr
+    assert op["margin_bits"] < 6 and 'id="looser-warning"' in page
+    captured = capsys.readouterr()
+    assert "certified" in captured.out and "looser" in captured.err
 
 
 def test_audit_without_truth_and_with_replay(tmp_path: Path) -> None:
@@ -165,8 +176,9 @@ def test_audit_without_truth_and_with_replay(tmp_path: Path) -> None:
     assert m["label_free"]["observed_wrong"] is None
     assert m["replay"]["policies"][0]["policy"] == "name-zip"
     page = (out / "report.html").read_text()
-    assert "Label-free" in page and "Policy replay" in page and "By stratum" not in page
-    assert not (out / "operating_point.json").exists()
+    assert "No ground truth was given" in page and "Policy replay" in page
+    assert "Who bears the errors" not in page and "looser-warning" not in page
+    assert not (out / "operating_point.json").exists() and not (out / "strata.csv").exists()
 
 
 def test_replay_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -9,7 +9,8 @@ Typical use in a notebook::
     curve = audit.sweep(d, t)
     op = audit.certify(d, t, target_overmatch=1e-3, table=curve)
 
-Plots and the report need matplotlib (the ``report`` extra) and import it only when called.
+Plots (:mod:`xverify.audit.plots`) and the report import matplotlib and Jinja2 only when called;
+:mod:`xverify.audit.wording` turns rates into the words and numbers the report shows.
 """
 
 from __future__ import annotations
@@ -32,14 +33,8 @@ from .policies import (
 )
 from .thresholds import OperatingPoint, calibration_table, certify, sweep
 
-_REPORT = (
-    "metrics_document",
-    "plot_calibration",
-    "plot_strata",
-    "plot_threshold_curve",
-    "render_report",
-    "write_report",
-)
+_REPORT = ("metrics_document", "render_report", "report_context", "strata_table", "write_report")
+_PLOTS = ("plot_calibration", "plot_model", "plot_outcomes", "plot_strata", "plot_threshold_curve")
 
 
 def __getattr__(name: str) -> Any:
@@ -47,6 +42,10 @@ def __getattr__(name: str) -> Any:
         from . import report
 
         return getattr(report, name)
+    if name in _PLOTS:
+        from . import plots
+
+        return getattr(plots, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
@@ -74,10 +73,14 @@ __all__ = [
     "metrics_document",
     "parse_policies",
     "plot_calibration",
+    "plot_model",
+    "plot_outcomes",
     "plot_strata",
     "plot_threshold_curve",
     "render_report",
     "replay",
+    "report_context",
+    "strata_table",
     "strata_tags",
     "sweep",
     "wilson",

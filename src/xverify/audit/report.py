@@ -1,196 +1,70 @@
-"""The audit report: ``metrics.json`` (stable keys, docs/metrics.md) and one self-contained
-``report.html`` with the plots embedded as base64 PNG — no network, no external files.
+"""The audit report: ``metrics.json`` (stable keys, docs/metrics.md), a ``report.html`` a person
+reads, and ``strata.csv`` (every stratum; the page shows the worst ten and links the file).
 
-Plots use matplotlib's object API (``Figure``, never ``pyplot``), so they hold no global state
-and work headless; every plot function returns the ``Figure`` for notebooks.
+The page is rendered from a Jinja2 template shipped in the package (``templates/report.html``,
+read through importlib.resources, autoescaped) from a context of display-ready strings built
+here: numbers through :mod:`xverify.audit.wording` ("0.0098%", "about 1 in 10,000"), never raw
+floats or metric keys. It is self-contained: charts are inline PNG, a Content-Security-Policy
+forbids every fetch, and the only link is to ``strata.csv`` beside it.
 """
 
 from __future__ import annotations
 
 import base64
-import html
 import io
 import json
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
+from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, overload
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from .. import __version__
 from .._io import atomic_dir
-from ..errors import ConfigError
+from ..config import MatchConfig
+from ..outcomes import Outcome
+from . import wording as w
 from .intervals import Rate
-from .metrics import ALPHA, FLAGGED_METRICS, AuditMetrics
+from .metrics import ALPHA, FLAGGED_METRICS, AuditMetrics, Stratum
+from .plots import (
+    OUTCOME_ORDER,
+    level_rows,
+    plot_calibration,
+    plot_model,
+    plot_outcomes,
+    plot_strata,
+    plot_threshold_curve,
+    rank_strata,
+)
 from .policies import ReplayResult
 from .thresholds import REPORT_MARGINS, REPORT_THRESHOLDS, OperatingPoint
 
 if TYPE_CHECKING:
-    from matplotlib.axes import Axes
-    from matplotlib.figure import Figure, SubFigure
+    from jinja2 import Template
+    from matplotlib.figure import Figure
+
+    from ..matching.model import MatchModel
 
 SCHEMA = "xverify.audit.metrics/1"
-
-
-def _figure(**kwargs: Any) -> Figure:
-    try:
-        from matplotlib.figure import Figure
-    except ModuleNotFoundError:
-        raise ConfigError("plots need matplotlib (a dependency of xverify: reinstall it)") from None
-    return Figure(**kwargs)
-
-
-# ---------------------------------------------------------------- plots
-
-
-# with ``ax`` each plot returns ``ax.figure``, a SubFigure for the axes of one
-@overload
-def plot_threshold_curve(
-    table: pd.DataFrame,
-    *,
-    margins: Sequence[float] | None = ...,
-    operating_point: OperatingPoint | None = ...,
-    ax: None = ...,
-) -> Figure: ...
-@overload
-def plot_threshold_curve(
-    table: pd.DataFrame,
-    *,
-    margins: Sequence[float] | None = ...,
-    operating_point: OperatingPoint | None = ...,
-    ax: Axes,
-) -> Figure | SubFigure: ...
-def plot_threshold_curve(
-    table: pd.DataFrame,
-    *,
-    margins: Sequence[float] | None = None,
-    operating_point: OperatingPoint | None = None,
-    ax: Axes | None = None,
-) -> Figure | SubFigure:
-    """Overmatch per VERIFIED (upper 95% bound, log scale) against recall, one line per margin.
-
-    Without truth (no ``recall`` values) it plots label-free expected wrong disclosures against
-    the number of disclosures instead.
-    """
-    fig = _figure(figsize=(7, 4.5)) if ax is None else ax.figure
-    ax = fig.add_subplot() if ax is None else ax
-    has_truth = "recall" in table and table["recall"].notna().any()
-    all_margins = sorted(table["margin_bits"].unique())
-    chosen = [m for m in all_margins if margins is None or m in set(margins)]
-    if margins is None and len(chosen) > 7:
-        chosen = [m for m in chosen if m in set(REPORT_MARGINS)] or chosen[
-            :: max(1, len(chosen) // 6)
-        ]
-    for m in chosen:
-        sub = table[table["margin_bits"] == m].sort_values("threshold")
-        if has_truth:
-            sub = sub[sub["n_verified"] > 0]
-            ax.plot(sub["recall"], sub["overmatch_high"], marker=".", label=f"margin ≥ {m:g} bits")
-        else:
-            ax.plot(sub["n_verified"], sub["expected_wrong"], marker=".", label=f"margin ≥ {m:g}")
-    if has_truth:
-        ax.set_xlabel("recall (verifiable requests VERIFIED with the right person)")
-        ax.set_ylabel("overmatch per VERIFIED, upper 95% bound")
-        if operating_point is not None:
-            ax.axhline(operating_point.target_overmatch, color="grey", ls="--", lw=1)
-            ax.plot(
-                [operating_point.recall.value],
-                [operating_point.overmatch.high],
-                marker="*",
-                ms=14,
-                color="black",
-                ls="",
-                label=f"certified: p ≥ {operating_point.threshold:.6g}, "
-                f"margin ≥ {operating_point.margin_bits:g}",
-            )
-    else:
-        ax.set_xlabel("disclosures (VERIFIED)")
-        ax.set_ylabel("expected wrong disclosures Σ(1 − p)")
-    ax.set_yscale("symlog", linthresh=1e-6 if has_truth else 0.1)
-    ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=8)
-    ax.set_title("threshold × margin sweep")
-    return fig
-
-
-@overload
-def plot_calibration(table: pd.DataFrame, *, ax: None = ...) -> Figure: ...
-@overload
-def plot_calibration(table: pd.DataFrame, *, ax: Axes) -> Figure | SubFigure: ...
-def plot_calibration(table: pd.DataFrame, *, ax: Axes | None = None) -> Figure | SubFigure:
-    """Reliability plot: per probability bin, the observed share of best candidates that are the
-    true person (Wilson 95% bars) against the mean predicted probability, on a log(1 − p) scale
-    so the bins near 1, where disclosures happen, are visible.
-    """
-    fig = _figure(figsize=(7, 4.5)) if ax is None else ax.figure
-    ax = fig.add_subplot() if ax is None else ax
-    sub = table[table["n"] > 0]
-    floor = 1e-7
-    x = np.maximum(1.0 - sub["mean_probability"].to_numpy(dtype=float), floor)
-    y = np.maximum(1.0 - sub["accuracy"].to_numpy(dtype=float), floor)
-    y_low = np.maximum(1.0 - sub["accuracy_high"].to_numpy(dtype=float), floor)
-    y_high = np.maximum(1.0 - sub["accuracy_low"].to_numpy(dtype=float), floor)
-    ax.errorbar(x, y, yerr=[y - y_low, y_high - y], fmt="o", capsize=3, label="observed")
-    lo = min([floor, *x, *y_low]) if len(x) else floor
-    ax.plot([lo, 1], [lo, 1], color="grey", ls="--", lw=1, label="perfect calibration")
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xlabel("predicted error 1 − mean p (per bin)")
-    ax.set_ylabel("observed error: best candidate is not the person")
-    # bins with no observed error sit on the floor; the label says "0/n wrong"
-    for xi, yi, n, w in zip(x, y, sub["n"], sub["observed_wrong"], strict=True):
-        ax.annotate(
-            f"{w}/{n} wrong", (xi, yi), fontsize=7, xytext=(4, 4), textcoords="offset points"
-        )
-    ax.grid(True, alpha=0.3, which="both")
-    ax.legend(fontsize=8)
-    ax.set_title("calibration (reliability)")
-    return fig
-
-
-@overload
-def plot_strata(metrics: AuditMetrics, metric: str = ..., *, ax: None = ...) -> Figure: ...
-@overload
-def plot_strata(metrics: AuditMetrics, metric: str = ..., *, ax: Axes) -> Figure | SubFigure: ...
-def plot_strata(
-    metrics: AuditMetrics, metric: str = "overmatch_per_request", *, ax: Axes | None = None
-) -> Figure | SubFigure:
-    """One rate by stratum with Wilson 95% bars; strata flagged worse than the rest in red."""
-    if metrics.truth is None:
-        raise ConfigError("strata need truth")
-    strata = [s for s in metrics.truth.strata if s.rates[metric].n > 0]
-    fig = _figure(figsize=(7, max(2.5, 0.22 * len(strata) + 1))) if ax is None else ax.figure
-    ax = fig.add_subplot() if ax is None else ax
-    for i, s in enumerate(strata):
-        r = s.rates[metric]
-        bad = metric in s.worse
-        ax.errorbar(
-            [r.value],
-            [i],
-            xerr=[[r.value - r.low], [r.high - r.value]],
-            fmt="o",
-            color="tab:red" if bad else "tab:blue",
-            capsize=2,
-        )
-    ax.set_yticks(range(len(strata)), [f"{s.tag}={s.value}" for s in strata], fontsize=7)
-    ax.invert_yaxis()
-    ax.set_xlabel(metric.replace("_", " "))
-    ax.grid(True, alpha=0.3, axis="x")
-    ax.set_title(f"{metric.replace('_', ' ')} by stratum (red: worse than the rest)")
-    return fig
-
-
-def _png(fig: Figure) -> str:
-    buf = io.BytesIO()
-    fig.tight_layout()
-    fig.savefig(buf, format="png", dpi=96)
-    return base64.b64encode(buf.getvalue()).decode("ascii")
+#: strata shown on the page; all of them go to ``strata.csv``
+TOP_STRATA = 10
+STRATA_CSV = "strata.csv"
 
 
 # ---------------------------------------------------------------- metrics.json
+
+
+def _on_grid(values: pd.Series, grid: Sequence[float]) -> np.ndarray:
+    """Which values are grid points (up to float noise: 0.9999 and 1 - 1e-4 are one point,
+    0.9999982 is not 0.99999)."""
+    v = values.to_numpy(dtype=float)[:, None]
+    return np.asarray(np.isclose(v, np.array(grid)[None], rtol=0.0, atol=1e-12).any(axis=1))
 
 
 def _clean(obj: Any) -> Any:
@@ -224,9 +98,7 @@ def metrics_document(
     """
     if sweep_table is not None:
         coarse = sweep_table[
-            np.isclose(
-                sweep_table["threshold"].to_numpy()[:, None], np.array(REPORT_THRESHOLDS)[None]
-            ).any(axis=1)
+            _on_grid(sweep_table["threshold"], REPORT_THRESHOLDS)
             & sweep_table["margin_bits"].isin(REPORT_MARGINS)
         ]
         sweep_table = coarse if len(coarse) else sweep_table
@@ -243,55 +115,402 @@ def metrics_document(
     return _clean(doc)
 
 
-# ---------------------------------------------------------------- HTML
-
-_CSS = """
-body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;max-width:1100px;margin:2em auto;
-padding:0 1em;color:#222}
-h1{font-size:1.5em}h2{font-size:1.2em;margin-top:2em;border-bottom:1px solid #ddd}
-table{border-collapse:collapse;font-size:.85em;margin:.5em 0}
-th,td{border:1px solid #ddd;padding:.25em .5em;text-align:right}
-th{background:#f4f4f4}td.l,th.l{text-align:left}
-td.bad{background:#fde2e2;font-weight:600}
-.note{color:#555;font-size:.85em}img{max-width:100%}
-"""
+# ---------------------------------------------------------------- the page's context
 
 
-def _e(v: Any) -> str:
-    return html.escape(str(v), quote=True)
+def _png(fig: Figure) -> str:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110)
+    return base64.b64encode(buf.getvalue()).decode("ascii")
 
 
-def _fmt(x: float | None, digits: int = 4) -> str:
-    if x is None or (isinstance(x, float) and not math.isfinite(x)):
-        return "–"
-    return f"{x:.{digits}g}"
+@dataclass(frozen=True)
+class _Cell:
+    """A rate in a table: the figure people read, its interval as a tooltip, and k of n."""
+
+    text: str
+    detail: str
+    title: str
+    bad: bool = False
+
+    @classmethod
+    def of(cls, r: Rate, *, bad: bool = False) -> _Cell:
+        if r.n == 0:
+            return cls("–", "0 of 0", "nothing to count")
+        return cls(
+            w.percent(r.value),
+            f"{w.count(r.k)} of {w.count(r.n)}",
+            f"95% interval {w.interval(r)}",
+            bad,
+        )
 
 
-def _rate_cells(r: Rate) -> str:
-    if r.n == 0:
-        return "<td>–</td><td>–</td><td>0/0</td>"
-    return (
-        f"<td>{_fmt(r.value)}</td><td>[{_fmt(r.low, 3)}, {_fmt(r.high, 3)}]</td>"
-        f"<td>{r.k}/{r.n}</td>"
+def _figure_row(key: str, r: Rate) -> dict[str, str]:
+    return {
+        "label": w.metric_words(key),
+        "value": w.percent(r.value) if r.n else "–",
+        "odds": w.one_in(r.value) if r.n and key.startswith(("overmatch", "address")) else "",
+        "k_of_n": f"{w.count(r.k)} of {w.count(r.n)}",
+        "interval": w.interval(r),
+    }
+
+
+def looser_than(op: OperatingPoint, config: MatchConfig) -> list[str]:
+    """What makes the certified setting looser than the configured one, in words (empty: it is
+    not looser); the report's warning and the CLI's both read it."""
+    out = []
+    if op.threshold < config.threshold and not math.isclose(op.threshold, config.threshold):
+        out.append(
+            f"probability threshold {w.threshold(op.threshold)} below the configured "
+            f"{w.threshold(config.threshold)}"
+        )
+    if op.margin_bits < config.margin_bits:
+        out.append(
+            f"margin {op.margin_bits:g} bits below the configured {config.margin_bits:g} bits"
+        )
+    return out
+
+
+def _verdict(metrics: AuditMetrics) -> list[str]:
+    """The top paragraph, sentence by sentence: what was disclosed and how often wrongly."""
+    n, v = metrics.n_requests, metrics.outcomes[Outcome.VERIFIED.value].k
+    out = [f"Of {w.count(n)} requests, {w.count(v)} were VERIFIED: their identity was disclosed."]
+    t = metrics.truth
+    if t is None:
+        lf = metrics.label_free
+        out.append(
+            f"No ground truth was given. If the match probabilities are honest, about "
+            f"{w.number(lf.expected_wrong, 2)} of the disclosures went to the wrong person "
+            f"(95% interval {w.number(lf.low, 2)} to {w.number(lf.high, 2)})."
+        )
+    else:
+        om = t.overmatch_per_verified
+        if om.n == 0:
+            out.append("Nothing was disclosed, so nothing was disclosed wrongly.")
+        elif om.k == 0:
+            out.append(
+                f"None went to the wrong person. With 95% confidence the overmatch rate is at "
+                f"most {w.percent(om.high)} ({w.one_in(om.high)} disclosures)."
+            )
+        else:
+            out.append(
+                f"{w.count(om.k)} went to the wrong person ({w.count(t.wrong_person)} to another "
+                f"registered person, {w.count(t.not_in_register)} about someone not in the "
+                f"register): an overmatch rate of {w.percent(om.value)}, {w.one_in(om.value)} "
+                f"disclosures (95% interval {w.interval(om)})."
+            )
+        rc = t.recall
+        if rc.n:
+            out.append(
+                f"Of {w.count(rc.n)} requests that could have been verified, "
+                f"{w.percent(rc.value)} were, with the right person; {w.count(rc.n - rc.k)} "
+                "were withheld or missed."
+            )
+        rej = t.rejection
+        if rej.invalid_rejected.n or rej.valid_rejected.k:
+            out.append(
+                f"The legal checks rejected {w.count(rej.invalid_rejected.k)} of "
+                f"{w.count(rej.invalid_rejected.n)} invalid requests and "
+                f"{w.count(rej.valid_rejected.k)} valid ones."
+            )
+        worse = [s for s in rank_strata(t.strata) if s.worse]
+        if worse:
+            named = "; ".join(
+                f"{w.tag_words(s.tag, s.value)} ({', '.join(w.metric_words(m) for m in s.worse)})"
+                for s in worse[:3]
+            )
+            more = f" and {len(worse) - 3} more" if len(worse) > 3 else ""
+            out.append(f"Groups that fare significantly worse than the rest: {named}{more}.")
+        else:
+            out.append("No group fares significantly worse than the rest.")
+    au = metrics.address_unconfirmed
+    if au.k:
+        out.append(f"{w.count(au.k)} disclosures did not confirm an address on file.")
+    elif v:
+        out.append("Every disclosure confirmed an address on file in the requested period.")
+    return out
+
+
+def _strata_context(metrics: AuditMetrics, plots: bool) -> dict[str, Any] | None:
+    t = metrics.truth
+    if t is None:
+        return None
+    cols = ("overmatch_per_verified", "undermatch", "valid_rejected")
+    rows = []
+    for s in rank_strata(t.strata)[:TOP_STRATA]:
+        rows.append(
+            {
+                "group": w.tag_words(s.tag, s.value),
+                "n": w.count(s.n),
+                "cells": [_Cell.of(s.rates[c], bad=c in s.worse) for c in cols],
+                "worse": ", ".join(w.metric_words(m) for m in s.worse) or "–",
+            }
+        )
+    charts = []
+    if plots:
+        for metric in ("overmatch_per_request", "undermatch"):
+            if any(s.rates[metric].k for s in t.strata):
+                charts.append(
+                    {
+                        "png": _png(plot_strata(metrics, metric, top=TOP_STRATA)),
+                        "alt": f"{w.metric_words(metric)} by group",
+                    }
+                )
+    return {
+        "head": [w.METRIC_SHORT[c] for c in cols],
+        "rows": rows,
+        "total": w.count(len(t.strata)),
+        "shown": len(rows),
+        "csv": STRATA_CSV,
+        "alpha": f"{ALPHA:g}",
+        "charts": charts,
+    }
+
+
+def _rejection_context(metrics: AuditMetrics) -> dict[str, Any] | None:
+    if metrics.truth is None:
+        return None
+    rej = metrics.truth.rejection
+    return {
+        "rates": [
+            (w.metric_words(k), _Cell.of(r))
+            for k, r in (
+                ("invalid_rejected", rej.invalid_rejected),
+                ("valid_rejected", rej.valid_rejected),
+                ("invalid_disclosed", rej.invalid_disclosed),
+            )
+        ],
+        "by_reason": [
+            {
+                "code": code or "(none)",
+                "count": w.count(r.count),
+                "valid": _Cell.of(r.wrongly_rejected),
+            }
+            for code, r in sorted(rej.by_reason.items())
+        ],
+        "by_kind": [(kind, _Cell.of(r)) for kind, r in sorted(rej.by_invalid_kind.items())],
+    }
+
+
+def _sweep_context(
+    table: pd.DataFrame | None,
+    op: OperatingPoint | None,
+    config: MatchConfig,
+    plots: bool,
+) -> dict[str, Any] | None:
+    if table is None or not len(table):
+        return None
+    has_truth = "recall" in table and table["recall"].notna().any()
+    # the configured margin's row of the sweep (or the nearest margin the table holds)
+    margins = table["margin_bits"].to_numpy(dtype=float)
+    margin = float(margins[np.argmin(np.abs(margins - config.margin_bits))])
+    at = table[np.isclose(margins, margin)]
+    grid = _on_grid(at["threshold"], REPORT_THRESHOLDS)
+    at = at[grid].sort_values("threshold") if grid.any() else at.sort_values("threshold")
+    rows = []
+    for r in at.to_dict(orient="records"):
+        row = {
+            "threshold": w.threshold(float(r["threshold"])),
+            "configured": math.isclose(float(r["threshold"]), config.threshold),
+            "n_verified": w.count(r["n_verified"]),
+            "expected_wrong": w.number(float(r["expected_wrong"]), 2),
+        }
+        if has_truth:
+            row["wrong"] = w.count(r["wrong"])
+            row["bound"] = w.percent(float(r["overmatch_high"])) if r["n_verified"] else "–"
+            row["recall"] = w.percent(float(r["recall"]))
+        rows.append(row)
+    chart = None
+    if plots:
+        fig = plot_threshold_curve(
+            table, operating_point=op, configured=(config.threshold, config.margin_bits)
+        )
+        chart = _png(fig)
+    return {"chart": chart, "rows": rows, "truth": has_truth, "margin": f"{margin:g}"}
+
+
+def _operating_context(op: OperatingPoint | None, config: MatchConfig) -> dict[str, Any] | None:
+    if op is None:
+        return None
+    return {
+        "target": w.percent(op.target_overmatch),
+        "target_odds": w.one_in(op.target_overmatch),
+        "threshold": w.threshold(op.threshold),
+        "margin": f"{op.margin_bits:g}",
+        "n_verified": w.count(op.n_verified),
+        "bound": w.percent(op.overmatch.high),
+        "recall": w.percent(op.recall.value) if op.recall.n else "–",
+        "configured_threshold": w.threshold(config.threshold),
+        "configured_margin": f"{config.margin_bits:g}",
+        "looser": looser_than(op, config),
+    }
+
+
+def _calibration_context(calibration: pd.DataFrame | None, plots: bool) -> dict[str, Any] | None:
+    if calibration is None or not len(calibration):
+        return None
+    rows = [
+        {
+            "bin": f"{w.threshold(r['p_low']) if r['p_low'] else '0'} to "
+            f"{w.threshold(r['p_high']) if r['p_high'] < 1 else '1'}",
+            "n": w.count(r["n"]),
+            "mean": w.percent(float(r["mean_probability"])),
+            "expected": w.number(float(r["expected_wrong"]), 2),
+            "observed": w.count(r["observed_wrong"]),
+        }
+        for r in calibration.to_dict(orient="records")
+        if r["n"] > 0
+    ]
+    return {"chart": _png(plot_calibration(calibration)) if plots else None, "rows": rows}
+
+
+def _model_context(model: MatchModel | None, plots: bool) -> dict[str, Any] | None:
+    if model is None:
+        return None
+    rows = level_rows(model)
+    groups: list[dict[str, Any]] = []
+    for name, sub in rows.groupby("comparison", sort=False):
+        groups.append(
+            {
+                "comparison": str(name),
+                "source": "trained by EM" if sub["m_source"].iloc[0] == "trained" else "prior",
+                "levels": [
+                    {
+                        "label": r["level"],
+                        "m": w.percent(r["m"], 3),
+                        "u": w.percent(r["u"], 3),
+                        "weight": f"{r['weight']:+.1f}",
+                        "positive": r["weight"] >= 0,
+                        "tf": r["tf_adjusted"],
+                    }
+                    for r in sub.to_dict(orient="records")
+                ],
+            }
+        )
+    return {
+        "groups": groups,
+        "prior": w.one_in(model.prior) or w.percent(model.prior),
+        "prior_bits": f"{model.prior_weight:+.1f}",
+        "iterations": w.count(model.iterations),
+        "converged": model.converged,
+        "candidates": w.count(model.candidates),
+        "random_pairs": w.count(model.random_pairs),
+        "interactions": [(x.label(), f"{x.bits:+.1f}") for x in model.interactions],
+        "tf_adjust": model.tf_adjust,
+        "chart": _png(plot_model(model)) if plots else None,
+    }
+
+
+def _replay_context(replay: ReplayResult | None) -> list[dict[str, Any]] | None:
+    if replay is None:
+        return None
+    return [
+        {
+            "policy": r.policy,
+            "disclosures": w.count(r.disclosures),
+            "wrong": w.count(r.wrong_person.k),
+            "unconfirmed": w.count(r.address_unconfirmed.k),
+            "recall": _Cell.of(r.recall),
+            "invalid_not_rejected": w.count(r.invalid_not_rejected.k),
+            "invalid_disclosed": w.count(r.invalid_disclosed.k),
+        }
+        for r in replay.rows
+    ]
+
+
+def report_context(
+    metrics: AuditMetrics,
+    *,
+    sweep_table: pd.DataFrame | None = None,
+    calibration: pd.DataFrame | None = None,
+    operating_point: OperatingPoint | None = None,
+    replay: ReplayResult | None = None,
+    inputs: Mapping[str, str] | None = None,
+    model: MatchModel | None = None,
+    config: MatchConfig | None = None,
+    plots: bool = True,
+) -> dict[str, Any]:
+    """What the template shows, as display-ready strings (tests read it without HTML)."""
+    config = config or MatchConfig()
+    t = metrics.truth
+    figures: list[tuple[str, Rate]] = [("address_unconfirmed", metrics.address_unconfirmed)]
+    if t is not None:
+        figures = [
+            ("overmatch_per_verified", t.overmatch_per_verified),
+            ("overmatch_per_request", t.overmatch_per_request),
+            *figures,
+            ("recall", t.recall),
+            ("undermatch", t.undermatch),
+            ("ambiguous_share", t.ambiguous_share),
+            ("name_only_share", t.name_only_share),
+            ("invalid_rejected", t.rejection.invalid_rejected),
+            ("valid_rejected", t.rejection.valid_rejected),
+        ]
+    lf = metrics.label_free
+    operating = _operating_context(operating_point, config)
+    return {
+        "version": __version__,
+        "generated": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "inputs": sorted((inputs or {}).items()),
+        "n_requests": w.count(metrics.n_requests),
+        "verdict": _verdict(metrics),
+        "warnings": [] if operating is None else operating["looser"],
+        "headline_chart": _png(plot_outcomes(metrics)) if plots else None,
+        "figures": [_figure_row(k, r) for k, r in figures],
+        "truth": t is not None,
+        "outcomes": [
+            {
+                "outcome": o.value,
+                "meaning": w.OUTCOME_WORDS[o.value],
+                "cell": _Cell.of(metrics.outcomes[o.value]),
+                "verifiable": None if t is None else _Cell.of(t.per_outcome[o.value].verifiable),
+                "correct": None if t is None else _Cell.of(t.per_outcome[o.value].correct_tin),
+            }
+            for o in OUTCOME_ORDER
+        ],
+        "strata": _strata_context(metrics, plots),
+        "rejection": _rejection_context(metrics),
+        "operating": operating,
+        "sweep": _sweep_context(sweep_table, operating_point, config, plots),
+        "calibration": _calibration_context(calibration, plots),
+        "label_free": {
+            "n": w.count(lf.n_verified),
+            "expected": w.number(lf.expected_wrong, 2),
+            "interval": f"{w.number(lf.low, 2)} to {w.number(lf.high, 2)}",
+            "conservative": f"{w.number(lf.low_conservative, 2)} to "
+            f"{w.number(lf.high_conservative, 2)}",
+            "observed": None if lf.observed_wrong is None else w.count(lf.observed_wrong),
+            "brackets": lf.brackets,
+        },
+        "model": _model_context(model, plots),
+        "replay": _replay_context(replay),
+        "config": {
+            "threshold": w.threshold(config.threshold),
+            "margin": f"{config.margin_bits:g}",
+        },
+        "flagged": ", ".join(w.metric_words(m) for m in FLAGGED_METRICS),
+        "alpha": f"{ALPHA:g}",
+    }
+
+
+@cache
+def _template() -> Template:
+    """The packaged template, autoescaped; an undefined name is an error, not a blank."""
+    from jinja2 import Environment, StrictUndefined
+
+    text = (
+        resources.files("xverify.audit")
+        .joinpath("templates", "report.html")
+        .read_text(encoding="utf-8")
     )
-
-
-def _rate_text(r: Rate) -> str:
-    if r.n == 0:
-        return "–"
-    return f"{_fmt(r.value, 3)} [{_fmt(r.low, 3)}, {_fmt(r.high, 3)}]"
-
-
-def _table(head: Sequence[str], rows: Sequence[str], left: int = 1) -> str:
-    ths = "".join(
-        f'<th class="l">{_e(h)}</th>' if i < left else f"<th>{_e(h)}</th>"
-        for i, h in enumerate(head)
+    env = Environment(
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
     )
-    return f"<table><thead><tr>{ths}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
-
-
-def _img(b64: str, alt: str) -> str:
-    return f'<p><img alt="{_e(alt)}" src="data:image/png;base64,{b64}"></p>'
+    return env.from_string(text)
 
 
 def render_report(
@@ -302,208 +521,38 @@ def render_report(
     operating_point: OperatingPoint | None = None,
     replay: ReplayResult | None = None,
     inputs: Mapping[str, str] | None = None,
+    model: MatchModel | None = None,
+    config: MatchConfig | None = None,
     plots: bool = True,
 ) -> str:
-    """The report as one HTML string (plots embedded); every value is HTML-escaped."""
-    parts: list[str] = []
-    add = parts.append
-    now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    add(f"<h1>xverify overmatch audit</h1><p class='note'>xverify {_e(__version__)}, {now}. ")
-    add(", ".join(f"{_e(k)}: <code>{_e(v)}</code>" for k, v in (inputs or {}).items()))
-    add(f". {metrics.n_requests} requests.</p>")
-    t = metrics.truth
-
-    if t is not None:
-        add("<h2>Headline rates (95% Wilson intervals)</h2>")
-        head = metrics.headline()
-        # pandas-stubs type every itertuples() field as any pandas scalar (here they are ints)
-        rows = [
-            f"<tr><td class='l'>{_e(r.metric)}</td>"
-            + _rate_cells(Rate.of(int(r.k), int(r.n)))  # type: ignore[arg-type]
-            + "</tr>"
-            for r in head.itertuples()
-        ]
-        add(_table(["metric", "value", "95% interval", "k/n"], rows))
-        add(
-            f"<p>Wrong disclosures: {t.overmatch_per_verified.k} "
-            f"({t.wrong_person} about another registered person, {t.not_in_register} about "
-            f"someone not in the register). Address-unconfirmed disclosures: "
-            f"{metrics.address_unconfirmed.k}.</p>"
-        )
-    else:
-        add(
-            "<p class='note'>No truth given: only the outcome mix, address-unconfirmed "
-            "disclosures and the label-free estimate can be shown.</p>"
-        )
-
-    add("<h2>Outcome mix</h2>")
-    rows = [
-        f"<tr><td class='l'>{_e(o)}</td>{_rate_cells(r)}</tr>" for o, r in metrics.outcomes.items()
-    ]
-    rows.append(
-        "<tr><td class='l'>address-unconfirmed disclosures (of VERIFIED)</td>"
-        f"{_rate_cells(metrics.address_unconfirmed)}</tr>"
+    """The report as one HTML string: the template over :func:`report_context` (every value
+    escaped). ``config`` is the setting the matcher runs with (default: ``MatchConfig()``);
+    the page warns when the certified operating point is looser. ``model`` adds the model
+    section."""
+    context = report_context(
+        metrics,
+        sweep_table=sweep_table,
+        calibration=calibration,
+        operating_point=operating_point,
+        replay=replay,
+        inputs=inputs,
+        model=model,
+        config=config,
+        plots=plots,
     )
-    add(_table(["outcome", "share", "95% interval", "count/requests"], rows))
+    return _template().render(**context)
 
-    lf = metrics.label_free
-    add("<h2>Label-free estimate of wrong disclosures</h2>")
-    add(
-        f"<p>Σ(1 − p) over {lf.n_verified} VERIFIED = <b>{_fmt(lf.expected_wrong)}</b> "
-        f"(sd {_fmt(lf.sd, 3)}); normal 95% interval [{_fmt(lf.low, 3)}, {_fmt(lf.high, 3)}], "
-        f"conservative (Bernstein) [{_fmt(lf.low_conservative, 3)}, "
-        f"{_fmt(lf.high_conservative, 3)}]."
-    )
-    if lf.observed_wrong is not None:
-        add(
-            f" Observed against truth: <b>{lf.observed_wrong}</b> "
-            f"({'inside' if lf.brackets else 'outside'} the normal interval, "
-            f"{'inside' if lf.brackets_conservative else 'outside'} the conservative one)."
-        )
-    add(
-        "</p><p class='note'>Assumes the match probabilities are calibrated and the errors "
-        "independent; the calibration plot below checks the first assumption.</p>"
-    )
 
-    if t is not None:
-        add("<h2>What each outcome really was</h2>")
-        rows = [
-            f"<tr><td class='l'>{_e(o)}</td><td>{b.count}</td>"
-            f"<td>{_rate_text(b.verifiable)}</td><td>{_rate_text(b.in_register)}</td>"
-            f"<td>{_rate_text(b.invalid)}</td><td>{_rate_text(b.correct_tin)}</td></tr>"
-            for o, b in t.per_outcome.items()
-        ]
-        add(
-            _table(
-                ["outcome", "count", "verifiable", "in register", "invalid", "candidate is right"],
-                rows,
-            )
-        )
-
-        rej = t.rejection
-        add("<h2>Rejection accuracy</h2>")
-        rows = [
-            f"<tr><td class='l'>{_e(name)}</td>{_rate_cells(r)}</tr>"
-            for name, r in (
-                ("invalid requests rejected", rej.invalid_rejected),
-                ("valid requests wrongly rejected", rej.valid_rejected),
-                ("invalid requests disclosed", rej.invalid_disclosed),
-            )
-        ]
-        add(_table(["", "rate", "95% interval", "k/n"], rows))
-        if rej.by_reason:
-            rows = [
-                f"<tr><td class='l'>{_e(code or '(none)')}</td><td>{r.count}</td>"
-                f"<td>{r.wrongly_rejected.k}</td><td>{_rate_text(r.wrongly_rejected)}</td></tr>"
-                for code, r in sorted(rej.by_reason.items())
-            ]
-            add(_table(["reason code", "rejected", "of them valid", "share valid"], rows))
-        if rej.by_invalid_kind:
-            rows = [
-                f"<tr><td class='l'>{_e(kind)}</td>{_rate_cells(r)}</tr>"
-                for kind, r in sorted(rej.by_invalid_kind.items())
-            ]
-            add(_table(["invalid kind", "rejected", "95% interval", "k/n"], rows))
-
-        add("<h2>By stratum</h2>")
-        add(
-            "<p class='note'>Red: the stratum is worse than all other requests on that metric "
-            "(one-sided Fisher exact test, Bonferroni-corrected over the strata tested for the "
-            f"metric, family-wise α = {ALPHA:g}). Cells: rate [95% Wilson interval].</p>"
-        )
-        cols = [
-            "overmatch_per_verified",
-            "overmatch_per_request",
-            "recall",
-            "undermatch",
-            "ambiguous_share",
-            "name_only_share",
-            "valid_rejected",
-        ]
-        rows = []
-        for s in t.strata:
-            cells = []
-            for c in cols:
-                comp = s.comparisons.get(c)
-                bad = comp is not None and comp.worse
-                title = f" title='p = {comp.p_value:.3g}'" if comp is not None else ""
-                cells.append(
-                    f"<td{' class=bad' if bad else ''}{title}>{_rate_text(s.rates[c])}</td>"
-                )
-            rows.append(
-                f"<tr><td class='l'>{_e(s.tag)}</td><td class='l'>{_e(s.value)}</td>"
-                f"<td>{s.n}</td>{''.join(cells)}</tr>"
-            )
-        add(_table(["tag", "value", "n", *(c.replace("_", " ") for c in cols)], rows, left=2))
-        if plots:
-            for metric in ("overmatch_per_request", "undermatch"):
-                add(_img(_png(plot_strata(metrics, metric)), f"{metric} by stratum"))
-
-    if sweep_table is not None and len(sweep_table):
-        add("<h2>Threshold and margin</h2>")
-        if plots:
-            fig = plot_threshold_curve(sweep_table, operating_point=operating_point)
-            add(_img(_png(fig), "threshold curve"))
-        if operating_point is not None:
-            op = operating_point
-            add(
-                f"<p><b>Certified operating point</b> for target overmatch "
-                f"{_fmt(op.target_overmatch)}: threshold {op.threshold:.10g}, margin "
-                f"{op.margin_bits:g} bits — {op.n_verified} disclosures, overmatch "
-                f"{_rate_text(op.overmatch)}, recall {_rate_text(op.recall)}. Written to "
-                "<code>operating_point.json</code>.</p>"
-            )
-
-    if calibration is not None and len(calibration):
-        add("<h2>Calibration</h2>")
-        if plots:
-            add(_img(_png(plot_calibration(calibration)), "calibration"))
-        # pandas-stubs type every itertuples() field as any pandas scalar (floats and ints here)
-        rows = [
-            f"<tr><td class='l'>[{_fmt(r.p_low, 6)}, {_fmt(r.p_high, 6)})</td><td>{r.n}</td>"  # type: ignore[arg-type]
-            f"<td>{_fmt(r.mean_probability, 6)}</td><td>{_fmt(r.expected_wrong, 4)}</td>"  # type: ignore[arg-type]
-            f"<td>{r.observed_wrong}</td></tr>"
-            for r in calibration.itertuples()
-            if r.n > 0  # type: ignore[operator, arg-type]
-        ]
-        add(_table(["probability bin", "n", "mean p", "expected wrong", "observed wrong"], rows))
-
-    if replay is not None:
-        add("<h2>Policy replay (same requests, same candidates)</h2>")
-        rows = [
-            f"<tr><td class='l'>{_e(r.policy)}</td><td>{r.disclosures}</td>"
-            f"<td>{r.wrong_person.k}</td><td>{r.address_unconfirmed.k}</td>"
-            f"<td>{_rate_text(r.recall)}</td><td>{r.invalid_not_rejected.k}</td>"
-            f"<td>{r.invalid_disclosed.k}</td></tr>"
-            for r in replay.rows
-        ]
-        add(
-            _table(
-                [
-                    "policy",
-                    "disclosures",
-                    "wrong person",
-                    "address unconfirmed",
-                    "recall",
-                    "invalid not rejected",
-                    "invalid disclosed",
-                ],
-                rows,
-            )
-        )
-
-    add(
-        "<h2>Method</h2><p class='note'>Overmatch: a VERIFIED request whose disclosed person is "
-        "not the person the request is about (including targets not in the register). Recall: "
-        "verifiable requests VERIFIED with the right person. Intervals: Wilson score, 95%. "
-        f"Flags: {', '.join(FLAGGED_METRICS)}.</p>"
-    )
-    body = "".join(parts)
-    return (
-        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
-        "<title>xverify audit</title>"
-        f"<style>{_CSS}</style></head><body>{body}</body></html>\n"
-    )
+def strata_table(metrics: AuditMetrics) -> pd.DataFrame:
+    """Every stratum, worst first (the page shows the first :data:`TOP_STRATA`): the group in
+    words, then :meth:`AuditMetrics.strata_frame`'s columns (rates, intervals, p-values)."""
+    if metrics.truth is None:
+        return pd.DataFrame(columns=["group", "tag", "value", "n"])
+    order: list[Stratum] = rank_strata(metrics.truth.strata)
+    frame = metrics.strata_frame().set_index(["tag", "value"])
+    frame = frame.loc[[(s.tag, s.value) for s in order]].reset_index()
+    frame.insert(0, "group", [w.tag_words(s.tag, s.value) for s in order])
+    return frame
 
 
 def write_report(
@@ -515,11 +564,13 @@ def write_report(
     operating_point: OperatingPoint | None = None,
     replay: ReplayResult | None = None,
     inputs: Mapping[str, str] | None = None,
+    model: MatchModel | None = None,
+    config: MatchConfig | None = None,
     force: bool = False,
 ) -> Path:
-    """Write ``metrics.json``, ``report.html`` and (with an operating point)
-    ``operating_point.json`` into ``out_dir`` as a whole: everything is rendered in memory
-    first, and the directory appears only when all files are written.
+    """Write ``metrics.json``, ``report.html``, with truth ``strata.csv`` and with an operating
+    point ``operating_point.json`` into ``out_dir`` as a whole: everything is rendered in
+    memory first, and the directory appears only when all files are written.
     """
     kwargs: dict[str, Any] = {
         "sweep_table": sweep_table,
@@ -529,11 +580,14 @@ def write_report(
         "inputs": inputs,
     }
     doc = json.dumps(metrics_document(metrics, **kwargs), indent=2, allow_nan=False)
-    page = render_report(metrics, **kwargs)
+    page = render_report(metrics, model=model, config=config, **kwargs)
+    strata = strata_table(metrics).to_csv(index=False) if metrics.truth is not None else None
     out = Path(out_dir)
     with atomic_dir(out, force=force) as tmp:
         (tmp / "metrics.json").write_text(doc + "\n", encoding="utf-8")
         (tmp / "report.html").write_text(page, encoding="utf-8")
+        if strata is not None:
+            (tmp / STRATA_CSV).write_text(strata, encoding="utf-8")
         if operating_point is not None:
             (tmp / "operating_point.json").write_text(
                 json.dumps(_clean(operating_point.to_config()), indent=2) + "\n",
@@ -544,10 +598,17 @@ def write_report(
 
 __all__ = [
     "SCHEMA",
+    "STRATA_CSV",
+    "TOP_STRATA",
+    "looser_than",
     "metrics_document",
     "plot_calibration",
+    "plot_model",
+    "plot_outcomes",
     "plot_strata",
     "plot_threshold_curve",
     "render_report",
+    "report_context",
+    "strata_table",
     "write_report",
 ]

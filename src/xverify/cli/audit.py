@@ -15,6 +15,7 @@ from ._options import key_option
 if TYPE_CHECKING:
     from ..audit.metrics import AuditMetrics
     from ..audit.thresholds import OperatingPoint
+    from ..config import MatchConfig
 
 _PATH = click.Path(dir_okay=False, path_type=Path)
 _DIR = click.Path(file_okay=False, path_type=Path)
@@ -36,6 +37,20 @@ _DIR = click.Path(file_okay=False, path_type=Path)
     type=_PATH,
     help="replay.json from 'xverify audit replay', to include in the report.",
 )
+@click.option(
+    "--model",
+    "model_path",
+    type=_PATH,
+    help="model.json for the report's model section [default: model.json beside --decisions, "
+    "when there is one].",
+)
+@click.option(
+    "--config",
+    "config_path",
+    type=_PATH,
+    help="The match config the matcher runs with (JSON), to compare a certified operating point "
+    "with [default: the matcher's defaults].",
+)
 @click.option("--force", is_flag=True, help="Replace an existing output directory.")
 @click.pass_context
 def audit(
@@ -45,12 +60,16 @@ def audit(
     out: Path | None,
     target_overmatch: float | None,
     replay_path: Path | None,
+    model_path: Path | None,
+    config_path: Path | None,
     force: bool,
 ) -> None:
     """Measure overmatch, undermatch and rejection accuracy, with 95% intervals and strata.
 
-    Writes OUT/metrics.json and a self-contained OUT/report.html; nothing is written if any
+    Writes OUT/metrics.json, a self-contained OUT/report.html and, with --truth,
+    OUT/strata.csv (every group; the report shows the worst ten); nothing is written if any
     input is bad. Without --truth only the outcome mix and the label-free estimate are shown.
+    The report warns when the certified operating point is looser than the configured one.
     """
     if ctx.invoked_subcommand is not None:
         return
@@ -64,6 +83,13 @@ def audit(
 
     from ..audit import inputs, policies, report, thresholds
     from ..audit.metrics import compute_metrics
+    from ..config import MatchConfig
+    from ..matching.model import MatchModel
+
+    config = MatchConfig.from_file(config_path) if config_path is not None else MatchConfig()
+    if model_path is None and (decisions.parent / "model.json").is_file():
+        model_path = decisions.parent / "model.json"
+    model = MatchModel.load(model_path) if model_path is not None else None
 
     d = inputs.load_decisions(decisions)
     t = inputs.load_truth(truth) if truth is not None else None
@@ -93,13 +119,15 @@ def audit(
         operating_point=op,
         replay=rp,
         inputs=names,
+        model=model,
+        config=config,
         force=force,
     )
-    _summary(metrics, op)
+    _summary(metrics, op, config)
     click.echo(f"wrote {out / 'metrics.json'} and {out / 'report.html'}")
 
 
-def _summary(metrics: AuditMetrics, op: OperatingPoint | None) -> None:
+def _summary(metrics: AuditMetrics, op: OperatingPoint | None, config: MatchConfig) -> None:
     mix = ", ".join(f"{k} {v.k}" for k, v in metrics.outcomes.items())
     click.echo(f"{metrics.n_requests} requests: {mix}")
     lf = metrics.label_free
@@ -116,6 +144,15 @@ def _summary(metrics: AuditMetrics, op: OperatingPoint | None) -> None:
             f"certified: threshold {op.threshold:.10g}, margin {op.margin_bits:g} bits "
             f"(overmatch upper bound {op.overmatch.high:.3g} <= {op.target_overmatch:g})"
         )
+        from ..audit.report import looser_than
+
+        looser = looser_than(op, config)
+        if looser:
+            click.echo(
+                f"warning: the certified setting is looser than the configured one "
+                f"({'; '.join(looser)}); see the report before adopting it",
+                err=True,
+            )
 
 
 @audit.command("replay")

@@ -39,6 +39,7 @@ def demo(outdir: Path, people: int, count: int, profile: str, seed: int, force: 
     import numpy as np
 
     from ..audit import compute_metrics
+    from ..audit.wording import metric_words
     from ..auditlog import head_path
     from ..encoding.keys import LinkageSecret, write_secret
     from ..errors import OutputError
@@ -95,7 +96,7 @@ def demo(outdir: Path, people: int, count: int, profile: str, seed: int, force: 
     click.echo("")
     click.echo("auditor's view (95% Wilson intervals):")
     for row in metrics.headline().itertuples(index=False):
-        label = _METRIC_WORDS.get(str(row.metric), str(row.metric))
+        label = metric_words(str(row.metric))
         click.echo(f"  {label:<46} {row.k:>6,} of {row.n:<6,} {row.value:>7.2%}  "
                    f"[{row.low:.2%}, {row.high:.2%}]")  # fmt: skip
     click.echo("")
@@ -118,20 +119,6 @@ def demo(outdir: Path, people: int, count: int, profile: str, seed: int, force: 
     click.echo("next, the auditor's metrics and HTML report:")
     click.echo(f"  xverify audit --decisions {outdir}/match/decisions.parquet "
                f"--truth {requests}/truth.parquet --out {outdir}/audit")  # fmt: skip
-
-
-#: the headline metrics in words
-_METRIC_WORDS = {
-    "overmatch_per_verified": "wrong person, of the VERIFIED",
-    "overmatch_per_request": "wrong person, of all requests",
-    "address_unconfirmed": "VERIFIED without a confirmed address",
-    "recall": "verifiable requests VERIFIED (recall)",
-    "undermatch": "verifiable requests not VERIFIED",
-    "name_only_share": "NAME_ONLY, of all requests",
-    "ambiguous_share": "AMBIGUOUS, of all requests",
-    "invalid_rejected": "invalid requests rejected",
-    "valid_rejected": "valid requests rejected",
-}
 
 
 @contextlib.contextmanager
