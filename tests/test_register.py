@@ -8,7 +8,7 @@ import numpy as np
 
 from xverify.register import EncodedRegister
 
-REGISTER = EncodedRegister(Path("unused"), np.array([], dtype=object), 2019, 2024, 0, "")
+REGISTER = EncodedRegister(Path("unused"), Path("unused"), 2019, 2024, 0, "")
 
 
 def reference(start: int, end: int) -> int:

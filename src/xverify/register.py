@@ -12,8 +12,10 @@ the two plaintext tables: a changed register is re-encoded, never matched agains
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
+import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,11 +59,22 @@ class EncodedRegister:
     """An encoded register on disk, ready to be streamed past the submissions index."""
 
     path: Path
-    tins: np.ndarray = field(repr=False)  # person index -> TIN (object array of str)
+    folder: Path  # the plaintext register it was encoded from
     first_year: int
     last_year: int
     rows: int
     digest: str  # SHA-256 of the plaintext taxpayers and addresses files it was encoded from
+
+    @functools.cached_property
+    def tins(self) -> np.ndarray:
+        """Person index -> TIN (object array of str), read on first use (checked when the
+        register was encoded)."""
+        return (
+            _open(self.folder, TAXPAYERS)
+            .read(columns=["tin"])
+            .column("tin")
+            .to_numpy(zero_copy_only=False)
+        )
 
     def batches(self, batch_rows: int = 262_144) -> Iterator[pa.RecordBatch]:
         """Stream the encoded rows (``person``, ``years`` and the encoded columns), one row group
@@ -103,6 +116,19 @@ def _open(folder: Path, name: str) -> pq.ParquetFile:
         raise InputError.at(
             "not a readable Parquet file (truncated or corrupted?)", file=str(path)
         ) from None
+
+
+def _stat_signature(folder: Path) -> list[list[int]]:
+    """Size, modification time and inode of the register's two files: when all are unchanged
+    since the digest was taken, the files are the ones it was taken of."""
+    out = []
+    for name in (TAXPAYERS, ADDRESSES):
+        try:
+            st = os.stat(folder / name)
+        except OSError:
+            raise InputError.at(f"register table {name} is missing", file=str(folder)) from None
+        out.append([st.st_size, st.st_mtime_ns, st.st_ino])
+    return out
 
 
 def register_digest(folder: Path) -> str:
@@ -214,8 +240,6 @@ def encode_register(
     from .encoding.encoder import ENCODER_REVISION, encode_frame
 
     folder = Path(folder)
-    digest = register_digest(folder)
-    tins = load_tins(folder)
     cache = Path(cache_dir) if cache_dir is not None else folder / ".xverify-cache"
     # the library version is part of the tag: a new encoder never reuses an older cache
     revisions = f"{__version__}|{ENCODER_REVISION}|{REGISTER_REVISION}"
@@ -223,24 +247,25 @@ def encode_register(
     tag = hashlib.sha256(tag_source.encode()).hexdigest()[:16]
     path = cache / f"register-{tag}.parquet"
     manifest_path = path.with_suffix(".json")
-    tin_array = np.asarray(tins.to_pylist(), dtype=object)
-    if path.is_file() and manifest_path.is_file():
-        manifest = json.loads(manifest_path.read_text())
-        if manifest.get("register_digest") == digest:
-            meta = pq.read_metadata(path).metadata or {}
-            if meta.get(META_FINGERPRINT, b"").decode() != secret.fingerprint():
-                raise SchemaError(f"{path}: cached register was encoded with another key")
-            if EncodingSchema.from_json(meta[META_SCHEMA]) != schema:
-                raise SchemaError(f"{path}: cached register has another encoding schema")
-            return EncodedRegister(
-                path,
-                tin_array,
-                manifest["first_year"],
-                manifest["last_year"],
-                manifest["rows"],
-                digest,
-            )
+    stat = _stat_signature(folder)
+    manifest = json.loads(manifest_path.read_text()) if manifest_path.is_file() else {}
+    # files untouched since the cache was made: its digest stands (hashing 10M rows takes seconds)
+    digest = manifest["register_digest"] if manifest.get("stat") == stat else None
+    digest = digest or register_digest(folder)
+    if path.is_file() and manifest.get("register_digest") == digest:
+        meta = pq.read_metadata(path).metadata or {}
+        if meta.get(META_FINGERPRINT, b"").decode() != secret.fingerprint():
+            raise SchemaError(f"{path}: cached register was encoded with another key")
+        if EncodingSchema.from_json(meta[META_SCHEMA]) != schema:
+            raise SchemaError(f"{path}: cached register has another encoding schema")
+        if manifest.get("stat") != stat:  # touched but identical: remember the new stat
+            with atomic_path(manifest_path) as tmp:
+                tmp.write_text(json.dumps({**manifest, "stat": stat}))
+        return EncodedRegister(
+            path, folder, manifest["first_year"], manifest["last_year"], manifest["rows"], digest
+        )
 
+    tins = load_tins(folder)
     rows, first, last = _distinct_addresses(folder, tins)
     names = _taxpayer_identifiers(folder)
     metadata = {
@@ -290,13 +315,14 @@ def encode_register(
                 writer.close()
     manifest = {
         "register_digest": digest,
+        "stat": stat,
         "first_year": first,
         "last_year": last,
         "rows": len(rows),
     }
     with atomic_path(manifest_path) as tmp:
         tmp.write_text(json.dumps(manifest))
-    return EncodedRegister(path, tin_array, first, last, len(rows), digest)
+    return EncodedRegister(path, folder, first, last, len(rows), digest)
 
 
 def identities(
@@ -395,6 +421,11 @@ class IdentityIndex:
         except (OSError, ValueError, pa.ArrowInvalid):
             raise InputError.at("cannot open the identity index", file=str(into)) from None
         return cls(tables[0], tables[1], offsets)
+
+    def __getitem__(self, persons: np.ndarray) -> np.ndarray:
+        """The TINs of ``persons`` (a :class:`~xverify.matching.decide.TinLookup`)."""
+        taken = self.taxpayers.column("tin").take(pa.array(np.asarray(persons, np.int64)))
+        return np.asarray(taken.to_pylist(), dtype=object)
 
     def identities(
         self, persons: np.ndarray, start: Sequence[int], end: Sequence[int], *, tin: bool

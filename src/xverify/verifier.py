@@ -245,6 +245,7 @@ class Verifier:
         self._stats: TokenStats | None = None
         self._index: RegisterIndex | None = None
         self._identities: IdentityIndex | None = None
+        self._trained_for: TrainedFor | None = None
         self.seconds: dict[str, float] = {}
 
     def __repr__(self) -> str:
@@ -420,12 +421,14 @@ class Verifier:
 
     def trained_for(self) -> TrainedFor:
         """What a model applied by this Verifier must have been trained for."""
-        return TrainedFor(
-            register_digest=self.encoded_register().digest,
-            schema_digest=_sha256(self.schema.to_json()),
-            encoder_revision=ENCODER_REVISION,
-            key_fingerprint=self._secret.fingerprint(),
-        )
+        if self._trained_for is None:
+            self._trained_for = TrainedFor(
+                register_digest=self.encoded_register().digest,
+                schema_digest=_sha256(self.schema.to_json()),
+                encoder_revision=ENCODER_REVISION,
+                key_fingerprint=self._secret.fingerprint(),
+            )
+        return self._trained_for
 
     def _check_model(self, model: MatchModel) -> None:
         """Refuse a model that cannot decide here (another register, schema, revision, key)."""
@@ -511,7 +514,7 @@ class Verifier:
             decisions = decide(
                 requests,
                 candidates,
-                register.tins,
+                register.tins if self._identities is None else self._identities,
                 [c.name for c in COMPARISONS],
                 self.config,
                 register.first_year,

@@ -38,6 +38,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
@@ -344,10 +345,16 @@ def estimate_housemates(requests: Requests, candidates: Candidates) -> Housemate
     return housemate_rates(h.given_m, h.given_u, h.given[co], h.given[ch.pair[home]])
 
 
+class TinLookup(Protocol):
+    """Person index -> TIN: a NumPy object array, or a lazy column (the identity index)."""
+
+    def __getitem__(self, persons: np.ndarray) -> np.ndarray: ...
+
+
 def decide(
     requests: Requests,
     candidates: Candidates,
-    tins: np.ndarray,
+    tins: np.ndarray | TinLookup,
     comparison_names: Sequence[str],
     config: MatchConfig,
     first_year: int,

@@ -104,7 +104,11 @@ class RegisterIndex:
                 register_digest,
             ):
                 raise InputError.at("an index of another register or rules", file=str(folder))
-            a = {name: np.load(folder / f"{name}.npy", mmap_mode="r") for name in _ARRAYS}
+            # plain views of the maps: indexing a np.memmap costs a subclass round trip per call
+            a = {
+                name: np.load(folder / f"{name}.npy", mmap_mode="r").view(np.ndarray)
+                for name in _ARRAYS
+            }
             stats = TokenStats(
                 rows=int(meta["rows"]),
                 tables={
