@@ -14,7 +14,6 @@ import argparse
 import hashlib
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -29,11 +28,23 @@ HERE = Path(__file__).resolve().parent
 ENGINES = ("local", "local[1]", "local[2]")
 
 
-def _vm_hwm_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
+def _vm_hwm_mb(pid: int | str = "self") -> float:
+    """Peak resident memory of a process (its VmHWM)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return float("nan")
+
+
+def _children_peak_mb() -> float:
+    """The largest peak memory among this process's descendants (the JVM, Python workers)."""
+    import psutil
+
+    peaks = [_vm_hwm_mb(c.pid) for c in psutil.Process().children(recursive=True)]
+    return max([p for p in peaks if p == p], default=0.0)
 
 
 def _shuffle_bytes(events: Path) -> int:
@@ -87,9 +98,9 @@ def child(args: argparse.Namespace) -> None:
         .encode()
     ).hexdigest()
     driver_mb = _vm_hwm_mb()
+    children_mb = _children_peak_mb()  # before stop: the JVM is still running
     if session is not None:
         session.stop()
-    children_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(json.dumps({
         "engine": args.engine, "task_threads": args.task_threads,
         "session_s": round(session_s, 2), "match_s": round(wall, 2),
