@@ -80,3 +80,33 @@ def test_local_parts_cover_the_register_once_in_order(part_rows: int) -> None:
     assert sum(p.rows for p in parts) == 17
     assert all(0 < p.rows <= part_rows for p in parts)
     assert [p.row0 + p.rows for p in parts][:-1] == starts[1:]
+
+
+def test_without_pyspark_xverify_imports_and_the_spark_engine_names_its_extra() -> None:
+    """``import xverify``, the CLI and the local engine never import PySpark; asking for the Spark
+    engine without it says which extra to install."""
+    import subprocess
+    import sys
+
+    code = """
+import sys
+sys.modules["pyspark"] = None  # as if not installed: importing it raises ImportError
+import xverify
+from xverify.cli import main  # noqa: F401
+from xverify import LocalEngine, ConfigError
+import xverify.engines, xverify.verifier, xverify.cli.match
+from xverify.engines.spark import SparkEngine
+try:
+    SparkEngine(None)
+except ConfigError as exc:
+    print(exc)
+from xverify.cli._engine import make_engine
+assert isinstance(make_engine("local", None), LocalEngine)
+try:
+    make_engine("spark", "local[2]")
+except ConfigError as exc:
+    print(exc)
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.count("pip install 'xverify[spark]'") == 2, done.stdout

@@ -39,6 +39,7 @@ _LAZY: dict[str, str] = {
     "Verifier": "xverify.verifier",
     "Engine": "xverify.engines",
     "LocalEngine": "xverify.engines",
+    "SparkEngine": "xverify.engines.spark",  # needs the spark extra only when built
     "Result": "xverify.verifier",
     "IdentityField": "xverify.disclosure",
     "Response": "xverify.disclosure",
@@ -55,6 +56,7 @@ if TYPE_CHECKING:
     from .encoding.keys import LinkageSecret
     from .encoding.schema import EncodingSchema
     from .engines import Engine, LocalEngine
+    from .engines.spark import SparkEngine
     from .matching.model import MatchModel
     from .requests import (
         ReasonCode,
@@ -96,6 +98,7 @@ __all__ = [
     "Result",
     "SchemaError",
     "SecretError",
+    "SparkEngine",
     "Verifier",
     "Why",
     "XVerifyError",

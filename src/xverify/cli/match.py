@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from ..errors import AuditLogError
+from ._engine import engine_options, make_engine
 from ._options import cache_option, key_option, register_option
 
 
@@ -38,6 +39,7 @@ from ._options import cache_option, key_option, register_option
 @click.option("--margin", "margin_bits", type=float, default=None,
               help="Lead in bits over the runner-up (default 6; overrides --config).")  # fmt: skip
 @click.option("--force", is_flag=True, help="Replace existing output files.")
+@engine_options
 @click.option(
     "--quiet", is_flag=True, help="No progress bars (none either when stderr is no terminal)."
 )
@@ -56,6 +58,8 @@ def match(
     threshold: float | None,
     margin_bits: float | None,
     force: bool,
+    engine: str,
+    spark_master: str | None,
     quiet: bool,
 ) -> None:
     """Match ENCODED submissions against the register; disclose identity for VERIFIED only."""
@@ -95,6 +99,7 @@ def match(
         model=model,
         cache_dir=cache_dir,
         progress=bars,
+        engine=make_engine(engine, spark_master),
     )
     try:
         result = verifier.verify(encoded, out=outdir, force=force)

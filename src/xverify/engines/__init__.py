@@ -6,7 +6,7 @@ the driver merges the partials. An engine only decides where the parts are read 
 functions run.
 """
 
-from .base import Engine, RegisterPart, RegisterSource
+from .base import ROW_ID, Engine, ParquetSource, RegisterPart, RegisterSource
 from .local import LocalEngine
 
-__all__ = ["Engine", "LocalEngine", "RegisterPart", "RegisterSource"]
+__all__ = ["ROW_ID", "Engine", "LocalEngine", "ParquetSource", "RegisterPart", "RegisterSource"]

@@ -4,15 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol, TypeAlias, TypeVar, runtime_checkable
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 Batch: TypeAlias = pa.RecordBatch | pa.Table
 #: A register stream: batches, or a callable returning a fresh stream (can be read twice).
 RegisterSource = Iterable[Batch] | Callable[[], Iterable[Batch]]
 
 R = TypeVar("R")
+
+#: The int64 column of an encoded register holding each row's global index (Spark reads the
+#: register in splits and must know where each one starts; Parquet has no row numbers).
+ROW_ID = "row_id"
 
 
 @dataclass(frozen=True)
@@ -49,6 +55,39 @@ class Engine(Protocol):
     ) -> Iterator[R]:
         """``fn`` of every part of at most ``part_rows`` rows, in register order."""
         ...
+
+
+@dataclass(frozen=True)
+class ParquetSource:
+    """A register stored as Parquet: a file, or a folder of part files named in row order.
+
+    Called, it streams the rows one row group at a time, like any re-readable source (so the
+    local engine reads it as it reads a callable); its ``path`` lets a distributed engine read
+    the file itself instead of receiving batches from the driver. ``path`` may be any URI that
+    Spark reads; calling it needs one that Arrow reads.
+    """
+
+    path: str
+
+    def files(self) -> list[str]:
+        """The Parquet files, in row order (part files sorted by name, hidden ones skipped)."""
+        p = Path(self.path)
+        if not p.is_dir():
+            return [self.path]
+        return [str(f) for f in sorted(p.glob("*.parquet")) if not f.name.startswith((".", "_"))]
+
+    def schema(self) -> pa.Schema:
+        """The Arrow schema of the rows (the first file's)."""
+        return pq.read_schema(self.files()[0])
+
+    def __call__(self, batch_rows: int = 262_144) -> Iterator[pa.RecordBatch]:
+        """Stream the rows, one row group at a time: ``ParquetFile.iter_batches`` keeps what it
+        has read until it is exhausted (7.8 GB resident for a 10M-person register, against
+        0.5 GB this way)."""
+        for file in self.files():
+            pf = pq.ParquetFile(file)
+            for i in range(pf.num_row_groups):
+                yield from pf.read_row_group(i).to_batches(max_chunksize=batch_rows)
 
 
 def iter_batches(source: RegisterSource) -> Iterable[Batch]:
