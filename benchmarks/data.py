@@ -39,8 +39,9 @@ def parse_size(text: str) -> int:
     return int(float(text.rstrip("km")) * mult)
 
 
-def prepare(size: int, requests: int, work: Path = WORK) -> Inputs:
-    """Generate (or reuse) the register, submissions, truth and peer view of one size."""
+def prepare(size: int, requests: int, work: Path = WORK, *, peers: bool = True) -> Inputs:
+    """Generate (or reuse) the register, submissions, truth and (with ``peers``) the peers'
+    plaintext view of one size."""
     from xverify.encoding.keys import write_secret
     from xverify.synth import Profile, generate_submissions, write_register, write_submissions
 
@@ -56,7 +57,7 @@ def prepare(size: int, requests: int, work: Path = WORK) -> Inputs:
         )
         write_submissions(subs_dir, subs, truth, force=True)
     peer = root / "peer_register.parquet"
-    if not peer.exists():
+    if peers and not peer.exists():
         peer_view(register).to_parquet(peer, index=False)
     key = work / "key"
     if not key.exists():

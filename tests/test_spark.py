@@ -40,7 +40,8 @@ from xverify.synth import Profile, generate_submissions, write_register
 pytestmark = pytest.mark.spark
 pyspark = pytest.importorskip("pyspark", reason="the test extra installs PySpark")
 
-from xverify.engines.spark import EngineError, SparkEngine, spark_session  # noqa: E402
+from xverify.engines.spark import SparkEngine, spark_session  # noqa: E402
+from xverify.errors import EngineError  # noqa: E402
 
 KEY = LinkageSecret(hashlib.sha256(b"xverify tests/test_spark.py").digest())
 #: people in the parity register, and requests of each profile (issue 13's acceptance size)

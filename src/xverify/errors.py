@@ -63,6 +63,11 @@ class OutputError(XVerifyError):
     """An output cannot be written (exists without --force, unwritable location...)."""
 
 
+class EngineError(XVerifyError):
+    """A distributed run failed or did not cover the register exactly once (a row_id gap or
+    overlap)."""
+
+
 class AuditLogError(XVerifyError):
     """The audit log is malformed or its hash chain is broken."""
 

@@ -13,8 +13,9 @@ reads) and runs a partition function per register part on the executors with ``m
   register order.
 
 Nothing here holds the linkage secret: matching needs only encodings. The register is encoded
-on the executors by :func:`xverify.engines.spark_encode.encode_register_spark`, which ships a
-:data:`~xverify.encoding.keys.SecretProvider` (where the key is), never the key.
+once on the driver (:func:`xverify.register.encode_register`) and cached as Parquet; encoding it
+as a Spark job, with a :data:`~xverify.encoding.keys.SecretProvider` shipped to the executors,
+is not built yet.
 
 PySpark is imported when an engine is built, never by ``import xverify``.
 """
@@ -32,7 +33,7 @@ import numpy as np
 import pyarrow as pa
 
 from .. import errors
-from ..errors import ConfigError, XVerifyError
+from ..errors import ConfigError, EngineError, XVerifyError
 from .base import ROW_ID, ParquetSource, R, RegisterPart, RegisterSource
 
 if TYPE_CHECKING:
@@ -41,10 +42,6 @@ if TYPE_CHECKING:
 #: what a task returns per register part: where it starts, its rows, the pickled result
 RESULT_SCHEMA = "row0 long, rows long, payload binary"
 SPARK_EXTRA = "the Spark engine needs PySpark 4: pip install 'xverify[spark]'"
-
-
-class EngineError(XVerifyError):
-    """A distributed run did not cover the register exactly once (a row_id gap or overlap)."""
 
 
 def require_pyspark() -> None:
