@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from ..errors import AuditLogError
-from ._options import cache_option, key_option, register_option
+from ._options import cache_option, hardening_option, key_option, register_option
 
 
 @click.command(
@@ -32,6 +32,7 @@ from ._options import cache_option, key_option, register_option
               help="The model from 'xverify train': decisions then depend on nothing else in "
                    "the batch. Without it the model is trained on this batch.")  # fmt: skip
 @cache_option
+@hardening_option
 @click.option("--disclose", default=None, help="Comma-separated identity fields: name,address,tin.")
 @click.option("--threshold", type=float, default=None,
               help="Probability VERIFIED needs (default 0.99; overrides --config).")  # fmt: skip
@@ -52,6 +53,7 @@ def match(
     config_file: Path | None,
     model_file: Path | None,
     cache_dir: Path | None,
+    hardening: str,
     disclose: str | None,
     threshold: float | None,
     margin_bits: float | None,
@@ -65,6 +67,7 @@ def match(
     from ..config import MatchConfig
     from ..disclosure import parse_fields
     from ..encoding.keys import LinkageSecret
+    from ..encoding.schema import EncodingSchema, Hardening
     from ..errors import ConfigError
     from ..matching.model import MatchModel
     from ..progress import Bars, silent
@@ -92,6 +95,7 @@ def match(
         secret,
         config,
         log=AuditLog(log_path or outdir / "audit.log", signing_key=signer),
+        schema=EncodingSchema.hardened(Hardening(hardening)),
         model=model,
         cache_dir=cache_dir,
         progress=bars,
