@@ -18,8 +18,10 @@ change about ``t`` times as many output bits, so similar values keep a high Dice
 (measured on 3,000 surnames with one typo each: Dice >= 0.6 for 97% of pairs against 99% without
 diffusion, and 0% of unrelated pairs at >= 0.6 in both cases). An output bit no longer tells
 which q-grams are present: a q-gram's bits are *not* all set in the filters that contain it.
-Widths and the comparison kernels are unchanged; the Dice thresholds of the matcher are kept
-and the accuracy cost is measured (benchmarks/README.md, "Attacks").
+Dense inputs (street lines, city + ZIP) would come out near-random, so
+:meth:`~xverify.encoding.schema.EncodingSchema.hardened` hashes those fields with fewer
+functions. Widths and the comparison kernels are unchanged; the Dice thresholds of the matcher
+are kept and the accuracy cost is measured (benchmarks/README.md, "Attacks"; docs/threat-model.md).
 
 What it does not do: the encoding stays deterministic (equal values, equal filters), so whole-
 value frequencies leak exactly as with keyed tokens, and the exact tokens themselves are not
