@@ -31,3 +31,15 @@ cache_option = click.option(
     default=None,
     help="Encoded register cache (default REGISTER/.xverify-cache).",
 )
+
+#: the encoding schema's hardening: requester (encode) and custodian (train, match) must agree
+hardening_option = click.option(
+    "--hardening",
+    "hardening",
+    type=click.Choice(["none", "diffusion"]),
+    default="none",
+    show_default=True,
+    help="Bloom-filter hardening of the encoding schema (EncodingSchema.hardened; see "
+    "docs/threat-model.md). Requester and custodian must pass the same: a file encoded "
+    "otherwise is refused.",
+)

@@ -9,7 +9,7 @@ import click
 
 from ..encoding.keys import LinkageSecret, write_secret
 from ..requests import ReasonCode, RequestPolicy, encode_submissions_file
-from ._options import key_option
+from ._options import hardening_option, key_option
 
 
 @click.command()
@@ -62,15 +62,26 @@ def keygen(out: Path | None, signing: Path | None, force: bool) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Request policy JSON (allowed statutes, minimum reason length, tax years).",
 )
+@hardening_option
 @click.option("--force", is_flag=True, help="Replace an existing output file.")
 def encode(
-    submissions: Path, key_file: Path | None, out: Path, policy: Path | None, force: bool
+    submissions: Path,
+    key_file: Path | None,
+    out: Path,
+    policy: Path | None,
+    hardening: str,
+    force: bool,
 ) -> None:
     """Validate every request (26 U.S.C. 6103(i)(2)(B)) and encode the accepted ones."""
+    from ..encoding.schema import EncodingSchema, Hardening
+
     started = time.perf_counter()
     secret = LinkageSecret.resolve(key_file)
     pol = RequestPolicy.from_json(policy) if policy is not None else RequestPolicy()
-    result = encode_submissions_file(submissions, out, secret, policy=pol, force=force)
+    schema = EncodingSchema.hardened(Hardening(hardening))
+    result = encode_submissions_file(
+        submissions, out, secret, schema=schema, policy=pol, force=force
+    )
     n = len(result.code)
     accepted = int(result.accepted.sum())
     secs = time.perf_counter() - started

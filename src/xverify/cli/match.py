@@ -9,7 +9,7 @@ import click
 
 from ..errors import AuditLogError
 from ._engine import engine_options, make_engine
-from ._options import cache_option, key_option, register_option
+from ._options import cache_option, hardening_option, key_option, register_option
 
 
 @click.command(
@@ -33,6 +33,7 @@ from ._options import cache_option, key_option, register_option
               help="The model from 'xverify train': decisions then depend on nothing else in "
                    "the batch. Without it the model is trained on this batch.")  # fmt: skip
 @cache_option
+@hardening_option
 @click.option("--disclose", default=None, help="Comma-separated identity fields: name,address,tin.")
 @click.option("--threshold", type=float, default=None,
               help="Probability VERIFIED needs (default 0.99; overrides --config).")  # fmt: skip
@@ -54,6 +55,7 @@ def match(
     config_file: Path | None,
     model_file: Path | None,
     cache_dir: Path | None,
+    hardening: str,
     disclose: str | None,
     threshold: float | None,
     margin_bits: float | None,
@@ -69,6 +71,7 @@ def match(
     from ..config import MatchConfig
     from ..disclosure import parse_fields
     from ..encoding.keys import LinkageSecret
+    from ..encoding.schema import EncodingSchema, Hardening
     from ..errors import ConfigError
     from ..matching.model import MatchModel
     from ..progress import Bars, silent
@@ -96,6 +99,7 @@ def match(
         secret,
         config,
         log=AuditLog(log_path or outdir / "audit.log", signing_key=signer),
+        schema=EncodingSchema.hardened(Hardening(hardening)),
         model=model,
         cache_dir=cache_dir,
         progress=bars,

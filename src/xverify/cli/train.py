@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from ._options import cache_option, key_option, register_option
+from ._options import cache_option, hardening_option, key_option, register_option
 
 
 @click.command(
@@ -19,6 +19,7 @@ from ._options import cache_option, key_option, register_option
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="Where to write the model (JSON with its content digest).")  # fmt: skip
 @cache_option
+@hardening_option
 @click.option("--force", is_flag=True, help="Replace an existing model file.")
 def train(
     calibration: Path,
@@ -26,6 +27,7 @@ def train(
     register: Path,
     out: Path,
     cache_dir: Path | None,
+    hardening: str,
     force: bool,
 ) -> None:
     """Train on the encoded CALIBRATION requests (synthetic or past batches) and write a model.
@@ -37,10 +39,14 @@ def train(
     """
     from .._io import check_writable
     from ..encoding.keys import LinkageSecret
+    from ..encoding.schema import EncodingSchema, Hardening
     from ..verifier import Verifier
 
     check_writable(out, force=force)
-    verifier = Verifier(register, LinkageSecret.resolve(key_file), log=None, cache_dir=cache_dir)
+    schema = EncodingSchema.hardened(Hardening(hardening))
+    verifier = Verifier(
+        register, LinkageSecret.resolve(key_file), log=None, schema=schema, cache_dir=cache_dir
+    )
     model = verifier.train(calibration)
     model.save(out)
     click.echo(

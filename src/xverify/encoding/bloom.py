@@ -17,8 +17,9 @@ names. Independent positions remove that structure.
 
 What this does not protect against: frequency and pattern-mining attacks on many filters (e.g.
 Christen et al. 2017-2018) still work to a degree, because one field's filters share bits for
-shared q-grams; and whoever holds the secret can encode a dictionary. A hardened mode (record-
-level filters, bit-flip noise) is not offered here.
+shared q-grams; and whoever holds the secret can encode a dictionary. The opt-in hardened
+schema (:class:`~xverify.encoding.schema.Hardening`) adds a keyed diffusion layer on top of these
+filters (:mod:`.hardening`); ``benchmarks/attacks/`` measures both.
 
 Speed: positions are derived once per *distinct* q-gram and filters once per *distinct* word;
 rows are then built by indexing (nothing is hashed per row). Nothing is cached across calls.

@@ -58,6 +58,7 @@ import pyarrow.parquet as pq
 from .. import normalize as nz
 from ..errors import InputError, SchemaError, SecretError
 from .bloom import or_rows, value_filters, word_filters
+from .hardening import diffuse, diffusion_taps
 from .keys import LinkageSecret
 from .schema import (
     META_FINGERPRINT,
@@ -67,6 +68,7 @@ from .schema import (
     REQUEST_FIELDS,
     BloomField,
     EncodingSchema,
+    Hardening,
     TokenType,
 )
 from .tokens import fill_slots, siphash_words, string_digests
@@ -448,6 +450,12 @@ def encode_frame(
     if BloomField.STREET in blooms:  # a street line with no street is missing, whatever it holds
         blooms[BloomField.STREET][~has_street] = 0
         missing |= np.where(has_street, np.uint16(0), _FIELD_BIT[BloomField.STREET])
+    if schema.hardening is Hardening.DIFFUSION:  # linear: a missing (all-zero) filter stays zero
+        for f, arr in blooms.items():
+            taps = diffusion_taps(
+                secret.subkey(f"bloom/{f.value}/diffusion"), schema.blooms[f].bits
+            )
+            blooms[f] = diffuse(arr, taps)
     cols: list[pa.Array] = []
     for f in schema.blooms:
         cols.append(_fixed(blooms[f]))

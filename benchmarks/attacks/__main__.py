@@ -1,0 +1,3 @@
+from benchmarks.attacks.run import main
+
+main()
