@@ -47,3 +47,11 @@ def test_tiny_run_and_report(tmp_path: Path) -> None:
     md = (tmp_path / "results" / "latest.md").read_text()
     assert "| 2k | 200 | xverify |" in md
     assert (tmp_path / "results" / "scaling.png").stat().st_size > 0
+
+
+def test_the_readme_latency_table_is_the_committed_results() -> None:
+    """The README's latency table is generated from benchmarks/results/latency-*.json."""
+    from benchmarks.latency import README, readme_with_table
+
+    text = README.read_text()
+    assert readme_with_table(text) == text, "run: python benchmarks/latency.py --report"
