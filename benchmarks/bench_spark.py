@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from . import data
+from .tables import between
 
 HERE = Path(__file__).resolve().parent
 ENGINES = ("local", "local[1]", "local[2]")
@@ -159,8 +160,24 @@ def run(args: argparse.Namespace) -> Path:
     path = out / f"spark-{stamp}.json"
     path.write_text(json.dumps(results, indent=1) + "\n")
     (out / "spark-latest.md").write_text(table(results))
-    print(f"wrote {path}")
+    README.write_text(readme_with_table(README.read_text(), results))
+    print(f"wrote {path}, spark-latest.md and the README's table")
     return path
+
+
+README = HERE.parent / "README.md"
+BEGIN = "<!-- spark table: python -m benchmarks spark -->"
+END = "<!-- /spark table -->"
+
+
+def latest() -> dict[str, Any]:
+    """The newest committed results file."""
+    return json.loads(sorted((HERE / "results").glob("spark-*.json"))[-1].read_text())
+
+
+def readme_with_table(text: str, results: dict[str, Any]) -> str:
+    """``text`` with the README's Spark table made from ``results``."""
+    return between(text, BEGIN, END, table(results).rstrip("\n"))
 
 
 def table(results: dict[str, Any]) -> str:

@@ -32,10 +32,13 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks import data
+from benchmarks.tables import between
 from xverify import AuditLog, LinkageSecret, Verifier, encode_requests, read_submissions
 from xverify.signing import SigningKey
 
 RESULTS = Path(__file__).resolve().parent / "results"
+#: from this register size on, requests are drawn straight from the register, without noise
+PLAIN_FROM = 5_000_000
 README = Path(__file__).resolve().parent.parent / "README.md"
 BEGIN = "<!-- latency table: python benchmarks/latency.py --report -->"
 END = "<!-- /latency table -->"
@@ -65,15 +68,20 @@ def main(argv: list[str] | None = None) -> dict:
         README.write_text(readme_with_table(README.read_text()))
         return {}
     size = data.parse_size(args.size)
-    inputs = data.prepare(size, max(100_000, args.requests), Path(args.work), peers=False)
-    secret = LinkageSecret.from_file(inputs.key)
-    cache = inputs.root / "cache"
-    table, _ = encode_requests(read_submissions(inputs.submissions), secret)
+    count = args.calibration + args.requests
+    if size < PLAIN_FROM:
+        inputs = data.prepare(size, max(100_000, count), Path(args.work), peers=False)
+        register, key, submissions = inputs.register, inputs.key, inputs.submissions
+        cache = inputs.root / "cache"
+    else:  # the profile generator holds the whole register in memory (~18 GB at 10M)
+        register, key, submissions, cache = _plain_inputs(size, count, Path(args.work))
+    secret = LinkageSecret.from_file(key)
+    table, _ = encode_requests(read_submissions(submissions), secret)
     accepted = np.flatnonzero(np.asarray(table.column("status").to_pylist()) == "ACCEPTED")
     calibration = table.take(accepted[: args.calibration])
     timed = accepted[args.calibration : args.calibration + args.requests]
 
-    setup = Verifier(inputs.register, secret, log=None, cache_dir=cache)
+    setup = Verifier(register, secret, log=None, cache_dir=cache)
     start = time.perf_counter()
     setup.encoded_register()
     encode_s = time.perf_counter() - start
@@ -81,7 +89,7 @@ def main(argv: list[str] | None = None) -> dict:
     model = setup.train(calibration)
     train_s = time.perf_counter() - start
     start = time.perf_counter()
-    setup = Verifier(inputs.register, secret, log=None, cache_dir=cache, model=model)
+    setup = Verifier(register, secret, log=None, cache_dir=cache, model=model)
     setup.open_index()  # builds it the first time
     index_s = time.perf_counter() - start
 
@@ -89,7 +97,7 @@ def main(argv: list[str] | None = None) -> dict:
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         log = AuditLog(Path(tmp) / "audit.log", signing_key=SigningKey.generate())
-        verifier = Verifier(inputs.register, secret, log=log, cache_dir=cache, model=model)
+        verifier = Verifier(register, secret, log=log, cache_dir=cache, model=model)
         verifier.open_index()
         open_s = time.perf_counter() - start
         rss_open = _rss_mb()
@@ -109,6 +117,7 @@ def main(argv: list[str] | None = None) -> dict:
     result = {
         "size": size,
         "requests": len(timed),
+        "request_profile": "realistic" if size < PLAIN_FROM else "noise-free (scale_10m)",
         "machine": {"cpus": len(os.sched_getaffinity(0)), "python": platform.python_version()},
         "register_encoding_or_cache_s": encode_s,
         "train_s": train_s,
@@ -128,6 +137,26 @@ def main(argv: list[str] | None = None) -> dict:
     return result
 
 
+def _plain_inputs(size: int, count: int, work: Path) -> tuple[Path, Path, Path, Path]:
+    """Register, key, requests and cache for large registers: noise-free requests drawn
+    straight from the register (``benchmarks/scale_10m.py``)."""
+    from benchmarks.scale_10m import build_requests
+    from xverify.encoding.keys import write_secret
+    from xverify.synth import write_register
+
+    root = work / f"size-{data.label(size)}"
+    register = root / "register"
+    if not (register / "addresses.parquet").exists():
+        write_register(register, size, data.YEARS, np.random.default_rng(size), force=True)
+    submissions = root / f"plain-requests-{data.label(count)}.csv"
+    if not submissions.exists():
+        build_requests(register, submissions, count)
+    key = work / "key"
+    if not key.exists():
+        write_secret(key)
+    return register, key, submissions, root / "cache"
+
+
 def committed() -> list[dict]:
     """Every committed latency result, smallest register first."""
     found = [json.loads(f.read_text()) for f in RESULTS.glob("latency-*.json")]
@@ -136,9 +165,7 @@ def committed() -> list[dict]:
 
 def readme_with_table(text: str) -> str:
     """``text`` with the part between the latency markers replaced by the committed results."""
-    head, rest = text.split(BEGIN, 1)
-    _, tail = rest.split(END, 1)
-    return f"{head}{BEGIN}\n{table_md(committed())}\n{END}{tail}"
+    return between(text, BEGIN, END, table_md(committed()))
 
 
 def table_md(results: list[dict]) -> str:

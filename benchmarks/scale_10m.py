@@ -25,8 +25,9 @@ Verifier("reg", LinkageSecret.from_file("key"), log=None).encoded_register()
 """
 
 
-def build_requests(work: Path, count: int, seed: int = 23) -> None:
-    """``count`` valid requests: random register people at their latest (2024) address."""
+def build_requests(register: Path, out: Path, count: int, seed: int = 23) -> None:
+    """``count`` valid requests, written to ``out`` (CSV): random people of ``register`` at
+    their latest (2024) address."""
     import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -35,8 +36,8 @@ def build_requests(work: Path, count: int, seed: int = 23) -> None:
 
     rng = np.random.default_rng(seed)
     names = ["tin", "first_name", "middle_name", "last_name", "suffix"]
-    tp = pq.read_table(work / "reg" / "taxpayers.parquet", columns=names)
-    ad = pq.read_table(work / "reg" / "addresses.parquet", filters=[("tax_year", "=", 2024)])
+    tp = pq.read_table(register / "taxpayers.parquet", columns=names)
+    ad = pq.read_table(register / "addresses.parquet", filters=[("tax_year", "=", 2024)])
     ad = ad.take(pa.array(np.sort(rng.choice(ad.num_rows, count, replace=False))))
     who = tp.take(pc.index_in(ad["tin"], value_set=tp["tin"]))
     n = ad.num_rows
@@ -54,7 +55,7 @@ def build_requests(work: Path, count: int, seed: int = 23) -> None:
             "case_ref": pa.array([f"C-{i}" for i in range(n)]),
         }
     )
-    pcsv.write_csv(table, work / "subs.csv")
+    pcsv.write_csv(table, out)
 
 
 def timed(label: str, cmd: list[str], work: Path) -> None:
@@ -86,7 +87,7 @@ def main(argv: list[str] | None = None) -> None:
     timed("synth register", [*x, "synth", "register", "--people", str(args.people),
                              "--years", "2019-2024", "--seed", "21", "--out", "reg", "--force"],
           work)  # fmt: skip
-    build_requests(work, args.requests)
+    build_requests(work / "reg", work / "subs.csv", args.requests)
     timed("keygen", [*x, "keygen", "--out", "key", "--force"], work)
     timed("keygen --signing", [*x, "keygen", "--signing", "custodian.key", "--force"], work)
     timed("encode requests", [*x, "encode", "--key", "key", "subs.csv", "--out", "enc.parquet",
