@@ -55,3 +55,10 @@ def test_the_readme_latency_table_is_the_committed_results() -> None:
 
     text = README.read_text()
     assert readme_with_table(text) == text, "run: python benchmarks/latency.py --report"
+
+
+def test_the_readme_spark_table_is_the_newest_committed_results() -> None:
+    from benchmarks import bench_spark
+
+    text = bench_spark.README.read_text()
+    assert bench_spark.readme_with_table(text, bench_spark.latest()) == text

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from conftest import require_recordlinkage
 from xverify import LinkageSecret, MatchConfig, Verifier, encode_requests, read_submissions
 from xverify.encoding.schema import BloomField, TokenType
 from xverify.interop.recordlinkage import (
@@ -23,7 +24,7 @@ from xverify.interop.recordlinkage import (
 )
 from xverify.matching.levels import MISSING, Comparison, Surname
 
-rl = pytest.importorskip("recordlinkage")
+rl = require_recordlinkage()
 
 SAMPLE = Path(__file__).resolve().parent.parent / "synthetic_data"
 KEY = LinkageSecret(hashlib.sha256(b"xverify tests/test_interop_recordlinkage.py").digest())

@@ -20,7 +20,11 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
+from conftest import require_recordlinkage
+
 NOTEBOOKS = sorted((Path(__file__).parent.parent / "notebooks").glob("*.ipynb"))
+#: notebooks that need a package the test extra cannot name (see conftest.require_recordlinkage)
+NEEDS_RECORDLINKAGE = {"03_recordlinkage_interop.ipynb"}
 WRITE = bool(os.environ.get("XVERIFY_WRITE_NOTEBOOKS"))
 
 
@@ -79,6 +83,8 @@ def test_committed_with_outputs(path: Path) -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
 def test_notebook_executes(path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    if path.name in NEEDS_RECORDLINKAGE:
+        require_recordlinkage()
     monkeypatch.setenv("XVERIFY_NOTEBOOK_WORKDIR", str(tmp_path))
     monkeypatch.setenv("MPLBACKEND", "Agg")
     nb = nbformat.read(path, as_version=4)
