@@ -27,7 +27,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from . import __version__
-from ._io import atomic_path
+from ._io import atomic_path, touch_pages
 from .disclosure import Identities
 from .encoding.keys import LinkageSecret
 from .encoding.schema import (
@@ -425,6 +425,18 @@ class IdentityIndex:
         except (OSError, ValueError, pa.ArrowInvalid):
             raise InputError.at("cannot open the identity index", file=str(into)) from None
         return cls(tables[0], tables[1], offsets)
+
+    def warm(self) -> int:
+        """Read the mapped tables once (see :meth:`RegisterIndex.warm`); returns the bytes."""
+        buffers = [
+            buf
+            for table in (self.taxpayers, self.addresses)
+            for column in table.columns
+            for chunk in column.chunks
+            for buf in chunk.buffers()
+            if buf is not None
+        ]
+        return sum(touch_pages(b) for b in buffers) + touch_pages(self.offsets)
 
     def __getitem__(self, persons: np.ndarray) -> np.ndarray:
         """The TINs of ``persons`` (a :class:`~xverify.matching.decide.TinLookup`)."""

@@ -276,11 +276,12 @@ class Verifier:
                 )
         return self._register
 
-    def open_index(self) -> RegisterIndex:
+    def open_index(self, *, warm: bool = False) -> RegisterIndex:
         """Open the register index (built once, beside the encoded register's cache), after
         which this Verifier answers through it: a request's candidates are looked up instead of
         streaming the register past the batch, with the same decisions and the same log.
-        For single requests in real time (:meth:`verify_one`); needs a trained model."""
+        For single requests in real time (:meth:`verify_one`); needs a trained model.
+        ``warm`` reads the index into memory now (seconds per GB) instead of on first use."""
         if self._index is None:
             register = self.encoded_register()
             folder = register.path.with_name(register.path.stem + ".index")
@@ -298,6 +299,11 @@ class Verifier:
                 with self._timed("index"):
                     found = IdentityIndex.build(self.register_path, people, register.digest)
             self._index, self._stats, self._identities = index, index.stats, found
+        if warm:
+            with self._timed("warm"):
+                self._index.warm()
+                if self._identities is not None:
+                    self._identities.warm()
         return self._index
 
     def verify_one(self, encoded: Path | str | pa.Table) -> Result:
