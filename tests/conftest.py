@@ -77,5 +77,8 @@ def require_recordlinkage() -> object:
     except ImportError:
         if os.environ.get("XVERIFY_REQUIRE_INTEROP"):
             pytest.fail("XVERIFY_REQUIRE_INTEROP is set but recordlinkage is not installed")
-        pytest.skip("recordlinkage is not installed: pip install --no-deps recordlinkage")
+        pytest.skip(
+            "recordlinkage is not installed: pip install --no-deps recordlinkage",
+            allow_module_level=True,
+        )
     return recordlinkage
