@@ -21,8 +21,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
@@ -195,12 +194,8 @@ class _Database:
     dialect: str
     name: str
 
-    @contextmanager
-    def _cursor(self) -> Iterator[Any]:
-        raise NotImplementedError
-        yield
-
-    def _stream(self, sql: str, params: Sequence[Any] | None = None) -> pa.RecordBatchReader:
+    def _query(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
+        """The result of one query, read from the driver's Arrow stream."""
         raise NotImplementedError
 
     def where(self, table: Table) -> str:
@@ -224,7 +219,7 @@ class _Database:
     def schema(self, table: Table) -> pa.Schema:
         _check_table(table)
         try:
-            return self._stream(f"SELECT * FROM {_quote(table)} LIMIT 0").schema
+            return self._query(f"SELECT * FROM {_quote(table)} LIMIT 0").schema
         except InputError:
             raise
         except Exception:
@@ -236,8 +231,7 @@ class _Database:
         require(self, table, columns)
         params = None if tins is None else [tins.to_pylist()]
         try:
-            reader = self._stream(self._sql(table, columns, filtered=tins is not None), params)
-            return _utf8(reader.read_all())
+            return _utf8(self._query(self._sql(table, columns, filtered=tins is not None), params))
         except Exception:
             raise InputError.at("could not be read", file=self.where(table)) from None
 
@@ -248,8 +242,8 @@ class _Database:
         return f"('x' || left(md5({row}), 16))::bit(64)::bigint::numeric"
 
     def digest(self) -> str:
-        """A count and a sum of 64-bit MD5 prefixes of each table's rows (order-free, so the
-        database need not sort), over the columns the register uses."""
+        """Per table a count and a sum of 64-bit MD5 prefixes of its rows (all its columns, as
+        text), computed by the database: no row leaves it, and no sort is needed."""
         h = hashlib.sha256(self.dialect.encode())
         for table in TABLES:
             names = sorted(self.schema(table).names)
@@ -259,7 +253,7 @@ class _Database:
                 f"FROM {_quote(table)}"
             )
             try:
-                row = self._stream(sql).read_all().to_pylist()[0]
+                row = self._query(sql).to_pylist()[0]
             except Exception:
                 raise InputError.at("could not be read", file=self.where(table)) from None
             h.update(f"|{table}|{','.join(names)}|{row['n']}|{row['s']}".encode())
@@ -281,18 +275,24 @@ class DuckDBRegister(_Database):
             import duckdb
         except ImportError:
             raise ConfigError("a DuckDB register needs: pip install 'xverify[db]'") from None
+        self._duckdb = duckdb
         if not self.path.is_file():
             raise InputError.at("register database is missing", file=str(self.path))
-        try:
-            self._con = duckdb.connect(str(self.path), read_only=True)
-        except duckdb.Error:
-            raise InputError.at("not a readable DuckDB database", file=str(self.path)) from None
+        self._connect().close()
 
     def __repr__(self) -> str:
         return f"DuckDBRegister({str(self.path)!r})"
 
-    def _stream(self, sql: str, params: Sequence[Any] | None = None) -> pa.RecordBatchReader:
-        return self._con.cursor().sql(sql, params=params).to_arrow_reader(65_536)
+    def _connect(self) -> Any:
+        """A read-only connection, one per query: the file is not held locked between them."""
+        try:
+            return self._duckdb.connect(str(self.path), read_only=True)
+        except self._duckdb.Error:
+            raise InputError.at("not a readable DuckDB database", file=str(self.path)) from None
+
+    def _query(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
+        with self._connect() as con:
+            return con.sql(sql, params=params).to_arrow_reader(65_536).read_all()
 
     def default_cache(self) -> Path:
         return self.path.with_name(self.path.name + ".xverify-cache")
@@ -316,27 +316,20 @@ class PostgresRegister(_Database):
         except ImportError:
             raise ConfigError("a PostgreSQL register needs: pip install 'xverify[db]'") from None
         try:
-            self._con = dbapi.connect(uri)
+            self._con = dbapi.connect(uri, autocommit=True)  # reads only: no open transaction
         except Exception:
             raise InputError.at("cannot connect to the register database", file=self.name) from None
 
     def __repr__(self) -> str:
         return f"PostgresRegister({self.name!r})"
 
-    def _stream(self, sql: str, params: Sequence[Any] | None = None) -> pa.RecordBatchReader:
+    def _query(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
         cur = self._con.cursor()
         try:
-            if params is None:
-                cur.execute(sql)
-            else:
-                cur.execute(sql, parameters=params)
-            table = cur.fetch_arrow_table()
-        except Exception:
-            self._con.rollback()
-            raise
+            cur.execute(sql, parameters=params)
+            return cur.fetch_record_batch().read_all()  # streamed by the driver (binary COPY)
         finally:
             cur.close()
-        return pa.RecordBatchReader.from_batches(table.schema, table.to_batches())
 
     def default_cache(self) -> Path:
         base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
