@@ -34,7 +34,6 @@ from .errors import ConfigError, InputError
 Table = Literal["taxpayers", "addresses"]
 #: the only tables a register source ever selects from
 TABLES: tuple[Table, ...] = ("taxpayers", "addresses")
-_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 
 
 class RegisterSource(Protocol):
@@ -169,9 +168,8 @@ def _text(col: str, dialect: str) -> str:
 
 
 def _quote(name: str) -> str:
-    if not _NAME.match(name):
-        raise ValueError(f"not a plain column name: {name!r}")
-    return f'"{name}"'
+    """An SQL identifier (any column of the custodian's tables may be hashed by the digest)."""
+    return '"' + name.replace('"', '""') + '"'
 
 
 def _utf8(table: pa.Table) -> pa.Table:
@@ -188,11 +186,11 @@ def _utf8(table: pa.Table) -> pa.Table:
 class _Database:
     """What DuckDB and PostgreSQL registers share: SQL over the two identity tables."""
 
-    def default_cache(self) -> Path:
-        raise NotImplementedError
-
     dialect: str
     name: str
+
+    def default_cache(self) -> Path:
+        raise NotImplementedError
 
     def _query(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
         """The result of one query, read from the driver's Arrow stream."""
