@@ -15,7 +15,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,6 +39,7 @@ from .encoding.schema import (
 )
 from .engines.base import ROW_ID, ParquetSource
 from .errors import InputError, SchemaError
+from .register_store import RegisterSource, open_register
 
 TAXPAYERS = "taxpayers.parquet"
 ADDRESSES = "addresses.parquet"
@@ -63,22 +63,17 @@ class EncodedRegister:
     """An encoded register on disk, ready to be streamed past the submissions index."""
 
     path: Path
-    folder: Path  # the plaintext register it was encoded from
+    source: RegisterSource  # the plaintext register it was encoded from
     first_year: int
     last_year: int
     rows: int
-    digest: str  # SHA-256 of the plaintext taxpayers and addresses files it was encoded from
+    digest: str  # of the plaintext taxpayers and addresses tables it was encoded from
 
     @functools.cached_property
     def tins(self) -> np.ndarray:
         """Person index -> TIN (object array of str), read on first use (checked when the
         register was encoded)."""
-        return (
-            _open(self.folder, TAXPAYERS)
-            .read(columns=["tin"])
-            .column("tin")
-            .to_numpy(zero_copy_only=False)
-        )
+        return self.source.read("taxpayers", ["tin"]).column("tin").to_numpy(zero_copy_only=False)
 
     @property
     def batches(self) -> ParquetSource:
@@ -103,73 +98,16 @@ class EncodedRegister:
         return np.where(width > 0, mask, 0).astype(np.uint32)
 
 
-def _require(table: pa.Schema, columns: Sequence[str], file: Path) -> None:
-    for col in columns:
-        if col not in table.names:
-            raise InputError.at("required column is missing", file=str(file), column=col)
+def register_digest(folder: Path | str | RegisterSource) -> str:
+    """The digest of the register's taxpayers and addresses tables (SHA-256 over a folder's two
+    files): what the cache must match."""
+    return open_register(folder).digest()
 
 
-def _open(folder: Path, name: str) -> pq.ParquetFile:
-    path = folder / name
-    if not path.is_file():
-        raise InputError.at(f"register table {name} is missing", file=str(folder))
-    try:
-        return pq.ParquetFile(path)
-    except (pa.ArrowInvalid, OSError):
-        raise InputError.at(
-            "not a readable Parquet file (truncated or corrupted?)", file=str(path)
-        ) from None
-
-
-def _stat_signature(folder: Path) -> list[list[int]]:
-    """Size, modification time and inode of the register's two files: when all are unchanged
-    since the digest was taken, the files are the ones it was taken of."""
-    out = []
-    for name in (TAXPAYERS, ADDRESSES):
-        try:
-            st = os.stat(folder / name)
-        except OSError:
-            raise InputError.at(f"register table {name} is missing", file=str(folder)) from None
-        out.append([st.st_size, st.st_mtime_ns, st.st_ino])
-    return out
-
-
-def register_digest(folder: Path) -> str:
-    """SHA-256 over the taxpayers and addresses files: what the cache must match."""
-    h = hashlib.sha256()
-    for name in (TAXPAYERS, ADDRESSES):
-        path = folder / name
-        if not path.is_file():
-            raise InputError.at(f"register table {name} is missing", file=str(folder))
-        with path.open("rb") as fh:
-            while chunk := fh.read(1 << 22):
-                h.update(chunk)
-    return h.hexdigest()
-
-
-def _read(
-    pf: pq.ParquetFile, columns: Sequence[str], file: Path, tins: pa.Array | None = None
-) -> pa.Table:
-    """``columns`` of a register table; with ``tins``, only those people's rows, filtered batch
-    by batch as they are read (never the whole table in memory)."""
-    _require(pf.schema_arrow, columns, file)
-    try:
-        if tins is None:
-            return pf.read(columns=list(columns))
-        keep = [  # row group by row group: iter_batches holds on to what it has read
-            g.filter(pc.is_in(g.column("tin"), value_set=tins))
-            for g in (pf.read_row_group(i, columns=list(columns)) for i in range(pf.num_row_groups))
-        ]
-        schema = pa.schema([pf.schema_arrow.field(c) for c in columns])
-        return pa.concat_tables(keep) if keep else schema.empty_table()
-    except (pa.ArrowInvalid, OSError):
-        raise InputError.at("could not be read (truncated or corrupted?)", file=str(file)) from None
-
-
-def load_tins(folder: Path) -> pa.Array:
+def load_tins(source: RegisterSource) -> pa.Array:
     """The TIN column of ``taxpayers``, checked for nulls and duplicates."""
-    file = folder / TAXPAYERS
-    tins = _read(_open(folder, TAXPAYERS), ["tin"], file).column("tin").combine_chunks()
+    file = source.where("taxpayers")
+    tins = source.read("taxpayers", ["tin"]).column("tin").combine_chunks()
     if tins.null_count:
         row = int(pc.index(pc.is_null(tins), True).as_py())
         raise InputError.at("TIN is empty", file=str(file), row=row, column="tin")
@@ -181,10 +119,10 @@ def load_tins(folder: Path) -> pa.Array:
     return tins.cast(pa.string())
 
 
-def _distinct_addresses(folder: Path, tins: pa.Array) -> tuple[pd.DataFrame, int, int]:
+def _distinct_addresses(source: RegisterSource, tins: pa.Array) -> tuple[pd.DataFrame, int, int]:
     """One row per (person, distinct address) with the bit mask of its tax years."""
-    file = folder / ADDRESSES
-    table = _read(_open(folder, ADDRESSES), ADDRESS_COLUMNS, file)
+    file = source.where("addresses")
+    table = source.read("addresses", ADDRESS_COLUMNS)
     if table.num_rows == 0:
         raise InputError.at("register has no addresses", file=str(file))
     person = pc.index_in(table.column("tin"), value_set=tins).to_numpy(zero_copy_only=False)
@@ -222,17 +160,16 @@ def _distinct_addresses(folder: Path, tins: pa.Array) -> tuple[pd.DataFrame, int
     return rows, first, last
 
 
-def _taxpayer_identifiers(folder: Path) -> pd.DataFrame:
+def _taxpayer_identifiers(source: RegisterSource) -> pd.DataFrame:
     """Per person what the encoder compares: names, TIN and (when the register has it) birth
     date, so that a request carrying a birth date or TIN is compared on it."""
-    file = folder / TAXPAYERS
-    pf = _open(folder, TAXPAYERS)
-    optional = [c for c in OPTIONAL_TAXPAYER_COLUMNS if c in pf.schema_arrow.names]
-    return _read(pf, [*TAXPAYER_COLUMNS, *optional], file).to_pandas()
+    names = source.schema("taxpayers").names
+    optional = [c for c in OPTIONAL_TAXPAYER_COLUMNS if c in names]
+    return source.read("taxpayers", [*TAXPAYER_COLUMNS, *optional]).to_pandas()
 
 
 def encode_register(
-    folder: Path | str,
+    folder: Path | str | RegisterSource,
     secret: LinkageSecret,
     schema: EncodingSchema,
     *,
@@ -242,19 +179,20 @@ def encode_register(
     """Encode the register with the custodian's key and schema, reusing a valid cache."""
     from .encoding.encoder import ENCODER_REVISION, encode_frame
 
-    folder = Path(folder)
-    cache = Path(cache_dir) if cache_dir is not None else folder / ".xverify-cache"
+    source = open_register(folder)
+    cache = Path(cache_dir) if cache_dir is not None else source.default_cache()
     # the library version is part of the tag: a new encoder never reuses an older cache
     revisions = f"{__version__}|{ENCODER_REVISION}|{REGISTER_REVISION}"
     tag_source = f"{schema.to_json()}|{secret.fingerprint()}|{revisions}"
     tag = hashlib.sha256(tag_source.encode()).hexdigest()[:16]
     path = cache / f"register-{tag}.parquet"
     manifest_path = path.with_suffix(".json")
-    stat = _stat_signature(folder)
+    stat = source.signature()
     manifest = json.loads(manifest_path.read_text()) if manifest_path.is_file() else {}
     # files untouched since the cache was made: its digest stands (hashing 10M rows takes seconds)
-    digest = manifest["register_digest"] if manifest.get("stat") == stat else None
-    digest = digest or register_digest(folder)
+    same = stat is not None and manifest.get("stat") == stat
+    digest = manifest["register_digest"] if same else None
+    digest = digest or source.digest()
     if path.is_file() and manifest.get("register_digest") == digest:
         meta = pq.read_metadata(path).metadata or {}
         if meta.get(META_FINGERPRINT, b"").decode() != secret.fingerprint():
@@ -265,12 +203,12 @@ def encode_register(
             with atomic_path(manifest_path) as tmp:
                 tmp.write_text(json.dumps({**manifest, "stat": stat}))
         return EncodedRegister(
-            path, folder, manifest["first_year"], manifest["last_year"], manifest["rows"], digest
+            path, source, manifest["first_year"], manifest["last_year"], manifest["rows"], digest
         )
 
-    tins = load_tins(folder)
-    rows, first, last = _distinct_addresses(folder, tins)
-    names = _taxpayer_identifiers(folder)
+    tins = load_tins(source)
+    rows, first, last = _distinct_addresses(source, tins)
+    names = _taxpayer_identifiers(source)
     metadata = {
         META_SCHEMA: schema.to_json().encode(),
         META_FINGERPRINT: secret.fingerprint().encode(),
@@ -326,11 +264,11 @@ def encode_register(
     }
     with atomic_path(manifest_path) as tmp:
         tmp.write_text(json.dumps(manifest))
-    return EncodedRegister(path, folder, first, last, len(rows), digest)
+    return EncodedRegister(path, source, first, last, len(rows), digest)
 
 
 def identities(
-    folder: Path | str,
+    folder: Path | str | RegisterSource,
     tins: Sequence[str],
     start: Sequence[int],
     end: Sequence[int],
@@ -342,13 +280,13 @@ def identities(
     The name is as on the register; the address is the one on file for the latest tax year inside
     the period (the last-known address), with that year. Only the requested TINs' rows are kept.
     """
-    folder = Path(folder)
+    source = open_register(folder)
     asked = _asked(tins, start, end)
     if asked.empty:
         return Identities.of([])
     wanted = pa.array(pd.unique(asked["tin"]), pa.string())
-    tp = _read(_open(folder, TAXPAYERS), TAXPAYER_COLUMNS, folder / TAXPAYERS, wanted).to_pandas()
-    ad = _read(_open(folder, ADDRESSES), ADDRESS_COLUMNS, folder / ADDRESSES, wanted).to_pandas()
+    tp = source.read("taxpayers", TAXPAYER_COLUMNS, wanted).to_pandas()
+    ad = source.read("addresses", ADDRESS_COLUMNS, wanted).to_pandas()
     return _identities_of(asked, tp, ad, tin=tin)
 
 
@@ -386,15 +324,16 @@ class IdentityIndex:
     offsets: np.ndarray = field(repr=False)  # person -> its rows in ``addresses``
 
     @classmethod
-    def build(cls, folder: Path | str, into: Path, digest: str) -> IdentityIndex:
+    def build(cls, folder: Path | str | RegisterSource, into: Path, digest: str) -> IdentityIndex:
         """Copy the identity columns of the register ``folder`` into ``into`` (whole or not at
         all); ``digest`` (:func:`register_digest`) names the register."""
-        folder = Path(folder)
-        tp = _read(_open(folder, TAXPAYERS), TAXPAYER_COLUMNS, folder / TAXPAYERS)
-        ad = _read(_open(folder, ADDRESSES), ADDRESS_COLUMNS, folder / ADDRESSES)
+        source = open_register(folder)
+        tp = source.read("taxpayers", TAXPAYER_COLUMNS)
+        ad = source.read("addresses", ADDRESS_COLUMNS)
         person = pd.Index(tp.column("tin").to_pandas()).get_indexer(ad.column("tin").to_pandas())
         if (person < 0).any():
-            raise InputError.at("address for a TIN not in taxpayers", file=str(folder / ADDRESSES))
+            where = source.where("addresses")
+            raise InputError.at("address for a TIN not in taxpayers", file=where)
         order = np.argsort(person, kind="stable")
         offsets = np.concatenate([[0], np.cumsum(np.bincount(person, minlength=tp.num_rows))])
         into.mkdir(parents=True, exist_ok=True)

@@ -56,6 +56,7 @@ from .matching.score import ScoredPairs, empty_scored
 from .outcomes import Outcome
 from .progress import CountingEngine, Progress, silent
 from .register import EncodedRegister, IdentityIndex, encode_register, identities
+from .register_store import RegisterSource, open_register
 from .requests import ReasonCode
 from .signing import SigningKey
 
@@ -220,7 +221,7 @@ class Verifier:
 
     def __init__(
         self,
-        register: Path | str,
+        register: Path | str | RegisterSource,
         secret: LinkageSecret | SecretProvider,
         config: MatchConfig | None = None,
         *,
@@ -232,7 +233,8 @@ class Verifier:
         progress: Progress | None = None,
         engine: Engine | None = None,
     ) -> None:
-        self.register_path = Path(register)
+        #: a folder, ``duckdb:///file.duckdb`` or ``postgresql://...`` (see register_store)
+        self.register: RegisterSource = open_register(register)
         self._secret = provided(secret)  # resolved here, on the driver
         self.config = config or MatchConfig()
         self.schema = schema or EncodingSchema()
@@ -249,7 +251,7 @@ class Verifier:
         self.seconds: dict[str, float] = {}
 
     def __repr__(self) -> str:
-        return f"Verifier(register={str(self.register_path)!r}, config={self.config!r})"
+        return f"Verifier(register={self.register.name!r}, config={self.config!r})"
 
     @contextmanager
     def _timed(self, stage: str, total: int | None = None) -> Iterator[Callable[[int], None]]:
@@ -268,7 +270,7 @@ class Verifier:
         if self._register is None:
             with self._timed("register") as advance:
                 self._register = encode_register(
-                    self.register_path,
+                    self.register,
                     self._secret,
                     self.schema,
                     cache_dir=self._cache_dir,
@@ -297,7 +299,7 @@ class Verifier:
                 found = IdentityIndex.open(people, register.digest)
             except InputError:
                 with self._timed("index"):
-                    found = IdentityIndex.build(self.register_path, people, register.digest)
+                    found = IdentityIndex.build(self.register, people, register.digest)
             self._index, self._stats, self._identities = index, index.stats, found
         if warm:
             with self._timed("warm"):
@@ -600,7 +602,7 @@ class Verifier:
             found = self._identities.identities(persons, start, end, tin=tin)
         else:
             tins = decisions["tin"].to_numpy()[verified]
-            found = identities(self.register_path, tins, start, end, tin=tin)
+            found = identities(self.register, tins, start, end, tin=tin)
         return Response.build(
             decisions["request_id"].tolist(),
             decisions["outcome"].tolist(),

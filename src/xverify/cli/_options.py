@@ -21,15 +21,16 @@ register_option = click.option(
     "--register",
     "register",
     required=True,
-    type=click.Path(path_type=Path),
-    help="Register folder (taxpayers.parquet, addresses.parquet).",
+    help="Register: a folder (taxpayers.parquet, addresses.parquet), a DuckDB file "
+    "(duckdb:///path/reg.duckdb) or a PostgreSQL URI (postgresql://user@host:port/db).",
 )
 cache_option = click.option(
     "--cache",
     "cache_dir",
     type=click.Path(path_type=Path),
     default=None,
-    help="Encoded register cache (default REGISTER/.xverify-cache).",
+    help="Encoded register cache (default REGISTER/.xverify-cache; for a DuckDB file "
+    "FILE.xverify-cache; for PostgreSQL ~/.cache/xverify/...).",
 )
 
 #: the encoding schema's hardening: requester (encode) and custodian (train, match) must agree

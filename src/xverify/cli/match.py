@@ -47,7 +47,7 @@ from ._options import cache_option, hardening_option, key_option, register_optio
 def match(
     encoded: Path,
     key_file: Path,
-    register: Path,
+    register: str,
     outdir: Path,
     log_path: Path | None,
     signing_key: Path | None,

@@ -24,7 +24,7 @@ from ._options import cache_option, hardening_option, key_option, register_optio
 def train(
     calibration: Path,
     key_file: Path | None,
-    register: Path,
+    register: str,
     out: Path,
     cache_dir: Path | None,
     hardening: str,
