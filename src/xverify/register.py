@@ -52,7 +52,9 @@ ENCODE_CHUNK = 262_144  # rows encoded at a time (four row groups)
 #: smallest split a Spark task reads (so a 100k-row register still keeps two cores busy)
 ROW_GROUP_ROWS = 65_536
 #: Bumped whenever the same register and encoder give other encoded rows (caches key on it).
-REGISTER_REVISION = 3  # 2: birth date and TIN encoded too; 3: row_id column, smaller row groups
+#: 2: birth date and TIN encoded too; 3: row_id column, smaller row groups; 4: address keys the
+#: same under pandas 2 and 3 (caches made under pandas 2 held rows in another order)
+REGISTER_REVISION = 4
 _PLAIN_COLUMNS = (ROW_ID, "person", "years")  # the only cached columns that are not random bytes
 
 Progress = Callable[[int], None]
@@ -145,8 +147,14 @@ def _distinct_addresses(source: RegisterSource, tins: pa.Array) -> tuple[pd.Data
         raise InputError.at(
             f"register spans more than {MAX_YEARS} tax years", file=str(file), column="tax_year"
         )
-    frame = table.drop_columns(["tin", "tax_year"]).to_pandas()
-    addr_key = pd.util.hash_pandas_object(frame.fillna("\x00"), index=False).to_numpy()
+    plain = table.drop_columns(["tin", "tax_year"])
+    frame = plain.to_pandas()
+    # the key must not depend on how pandas types text (object in pandas 2, str in 3): nulls are
+    # filled in Arrow (an object fillna would make "\x00" into ""), each value hashed on its own
+    # (pandas 2's factorize takes "\x00" for "")
+    text = {n: pc.fill_null(plain.column(n).cast(pa.string()), "\x00") for n in plain.column_names}
+    key_frame = pa.table(text).to_pandas().astype(object)
+    addr_key = pd.util.hash_pandas_object(key_frame, index=False, categorize=False).to_numpy()
     keys = pd.DataFrame({"person": person.astype(np.int64), "addr": addr_key})
     group = keys.groupby(["person", "addr"], sort=True, observed=True)
     ids = group.ngroup().to_numpy()
