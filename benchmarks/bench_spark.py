@@ -14,6 +14,7 @@ import argparse
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -184,7 +185,7 @@ def table(results: dict[str, Any]) -> str:
     """The Markdown table of one results file (docs/scaling.md quotes it)."""
     lines = [
         f"Machine: {results['machine']['cpu']}, {results['machine']['cores']} cores; "
-        f"commit {results['machine']['commit'][:10]}; command `{results['command']}`.",
+        f"commit {results['machine']['commit'][:10]}; command `{_portable(results['command'])}`.",
         "",
         "| register rows | requests | engine | session s | stats s | train s | score s | "
         "decide s | match s | driver peak MB | largest child MB | shuffle bytes | agree |",
@@ -204,6 +205,12 @@ def table(results: dict[str, Any]) -> str:
                 f"{'yes' if entry['engines_agree'] else 'NO'} |"
             )
     return "\n".join(lines) + "\n"
+
+
+def _portable(command: str) -> str:
+    """The recorded command as anyone would type it (no local paths)."""
+    command = re.sub(r"^\S*__main__\.py", "python -m benchmarks", command)
+    return re.sub(r" --work \S+", "", command)
 
 
 def _machine() -> dict[str, Any]:

@@ -379,9 +379,8 @@ class Verifier:
         """Match, decide and build the response and the log events (nothing logged yet)."""
         matched = self._decide_all(table, self._model)
         with self._timed("disclose"):
-            response = self._respond(table, matched.decisions)
-        matched = replace(matched, decisions=matched.decisions.drop(columns="person"))
-        with self._timed("disclose"):
+            response = self._respond(table, matched.decisions)  # by person (identity index)
+            matched = replace(matched, decisions=matched.decisions.drop(columns="person"))
             events = self._events(table, matched.decisions, response, batch, matched.model)
         summary = Summary.of(matched.decisions, len(matched.candidates), self.seconds)
         return Result(response, matched.decisions, matched.model, summary, batch), events

@@ -39,7 +39,7 @@ from .blocking import (
     capped_keys,
     index_of,
 )
-from .compare import RequestFrequencies, compare_pairs
+from .compare import ComparedPairs, RequestFrequencies, compare_pairs
 from .model import MatchModel
 from .score import ScoredPairs, score_compared
 
@@ -187,13 +187,12 @@ class RegisterIndex:
             self.stats,
             frequencies=RequestFrequencies.of(subs, self.stats),
         )
-        scored = score_compared(
-            type(compared)(pairs, compared.levels, compared.tf),
+        return score_compared(  # the levels of local rows, the pairs by global register row
+            ComparedPairs(pairs, compared.levels, compared.tf),
             model,
             min_weight=min_weight,
             min_name_weight=min_name_weight,
         )
-        return scored
 
 
 def _arrays(obj: Encoded | BlockingIndex) -> tuple[np.ndarray, ...]:
